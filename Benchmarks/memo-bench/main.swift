@@ -1,0 +1,2 @@
+import Memo
+print("bench")

@@ -1,0 +1,56 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Memo",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Memo", targets: ["Memo"]),
+        .library(name: "MemoTesting", targets: ["MemoTesting"]),
+        .executable(name: "memo-demo", targets: ["memo-demo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "Cxxhash",
+            pkgConfig: "libxxhash",
+            providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
+        ),
+        .target(
+            name: "Memo",
+            dependencies: [
+                "Cxxhash",
+                .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(name: "MemoTesting", dependencies: ["Memo"]),
+        .executableTarget(name: "memo-demo", dependencies: ["Memo"]),
+        .executableTarget(
+            name: "memo-bench",
+            dependencies: ["Memo", "Cxxhash"],
+            path: "Benchmarks/memo-bench"
+        ),
+        .testTarget(
+            name: "MemoTests",
+            dependencies: [
+                "Memo", "MemoTesting", "Cxxhash",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+    ]
+)
+
+// Shared settings for every Swift target: Swift 6 mode plus the upcoming features that
+// keep imports honest and existentials explicit.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,109 @@
+import Cxxhash
+
+/// Feeds the canonical byte encoding of values to XXH3-128.
+///
+/// A `StableHasher` is what ``StableHashable/stableHash(into:)`` writes into. Unlike the
+/// standard library's `Hasher`, it is not seeded per process: the same bytes give the same
+/// digest in every process, run and release, which is what lets a persistent cache find
+/// yesterday's values.
+///
+/// Small inputs (a few integers and short strings) are collected in an inline buffer and
+/// hashed in one shot, so building a small key never allocates. Past the buffer's capacity
+/// the hasher switches to XXH3's streaming state; XXH3 gives the same digest either way.
+/// Large contiguous inputs, such as the memory of a `[Double]`, are fed in one update
+/// without a copy.
+///
+/// The hasher is non-copyable: a copy would share the streaming state.
+public struct StableHasher: ~Copyable {
+    /// Bytes hashed in one shot when the input stays this small.
+    @usableFromInline static let inlineCapacity = 256
+
+    @usableFromInline var buffer: InlineBuffer = InlineBuffer()
+    @usableFromInline var count: Int = 0
+    /// XXH3 streaming state, created on the first overflow of the inline buffer.
+    @usableFromInline var stream: OpaquePointer? = nil
+
+    /// Creates an empty hasher.
+    @inlinable public init() {}
+
+    deinit {
+        if let stream { XXH3_freeState(stream) }
+    }
+
+    /// Appends raw bytes to the encoding.
+    ///
+    /// Conformances use the typed helpers instead; this is the one place bytes enter.
+    public mutating func write(bytes: UnsafeRawBufferPointer) {
+        guard !bytes.isEmpty else { return }
+        if let stream {
+            XXH3_128bits_update(stream, bytes.baseAddress, bytes.count)
+            return
+        }
+        if count + bytes.count <= Self.inlineCapacity {
+            let offset = count
+            withUnsafeMutableBytes(of: &buffer) { storage in
+                storage.baseAddress!.advanced(by: offset)
+                    .copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            }
+            count += bytes.count
+            return
+        }
+        let state = XXH3_createState()!
+        XXH3_128bits_reset(state)
+        let buffered = count
+        withUnsafeBytes(of: &buffer) { storage in
+            _ = XXH3_128bits_update(state, storage.baseAddress, buffered)
+        }
+        XXH3_128bits_update(state, bytes.baseAddress, bytes.count)
+        stream = state
+    }
+
+    /// Appends an integer in little-endian order, whatever the platform's byte order.
+    @inlinable public mutating func write<Integer: FixedWidthInteger>(_ value: Integer) {
+        withUnsafeBytes(of: value.littleEndian) { write(bytes: $0) }
+    }
+
+    /// Appends a one-byte type tag.
+    @inlinable mutating func write(tag: StableTypeTag) {
+        write(tag.rawValue)
+    }
+
+    /// Appends a length, always as 8 bytes so the encoding does not depend on `Int`'s width.
+    @inlinable mutating func write(length: Int) {
+        write(UInt64(length))
+    }
+
+    /// Appends the encoding of `value`: shorthand for `value.stableHash(into: &self)`.
+    @inlinable public mutating func combine<Value: StableHashable>(_ value: Value) {
+        value.stableHash(into: &self)
+    }
+
+    /// The digest of everything written so far.
+    public consuming func finalize() -> CacheKey {
+        let digest: XXH128_hash_t
+        if let stream {
+            digest = XXH3_128bits_digest(stream)
+        } else {
+            let used = count
+            digest = withUnsafeBytes(of: &buffer) { XXH3_128bits($0.baseAddress, used) }
+        }
+        return CacheKey(high: digest.high64, low: digest.low64)
+    }
+}
+
+extension StableHasher {
+    /// 256 bytes of inline storage, kept as a tuple so it lives inside the hasher.
+    @usableFromInline struct InlineBuffer {
+        @usableFromInline var words:
+            (
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
+            ) = (
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
+            )
+        @inlinable init() {}
+    }
+}
