@@ -28,7 +28,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .target(name: "MemoTesting", dependencies: ["Memo"]),
+        .target(
+            name: "MemoTesting",
+            dependencies: ["Memo", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .executableTarget(name: "memo-demo", dependencies: ["Memo"]),
         .executableTarget(
             name: "memo-bench",
@@ -40,6 +43,8 @@ let package = Package(
             dependencies: [
                 "Memo", "MemoTesting", "Cxxhash",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
     ]

@@ -1,0 +1,279 @@
+/// Everything a ``SpillingCache`` knows, kept behind its one lock.
+///
+/// The state never performs I/O. Operations that need the disk return work orders
+/// (``SpillJob``s to write, paths to remove, files to load) that the cache carries out
+/// after releasing the lock, then reports back with `completeSpill` / `completeLoad`.
+/// Each stored value, and each of its spills, gets a new generation, unique for the life
+/// of the cache, and its spill file is named by it. A report whose generation no longer
+/// matches (the entry was removed, replaced, reloaded or spilled again meanwhile) changes
+/// nothing but the removal of the file it wrote.
+///
+/// The eviction policy is in `CacheState+Eviction.swift`; every change of a counter or
+/// size is in `CacheState+Accounting.swift`.
+struct CacheState {
+    /// Where an entry's value lives.
+    enum Tier {
+        /// In memory, charged against `maxMemory`.
+        case memory(any Spillable)
+        /// Being written to disk by a spill job; the value stays readable meanwhile but is
+        /// charged to neither tier.
+        case writing(any Spillable)
+        /// In the spill file of its generation.
+        case disk
+    }
+
+    struct Node {
+        var key: CacheKey
+        var generation: UInt64
+        var storedAt: Duration
+        /// Logical recency: larger is more recent. Never a timestamp.
+        var lastAccess: UInt64
+        /// `memoryCost + entryOverhead`: what the entry costs while in memory.
+        var charge: Int
+        /// The spill file's size once written.
+        var fileBytes: Int
+        var tier: Tier
+        var previous: Int
+        var next: Int
+    }
+
+    /// A value to write to its spill file, outside the lock.
+    struct SpillJob {
+        var key: CacheKey
+        var generation: UInt64
+        var value: any Spillable
+    }
+
+    /// What a lookup found, under the lock.
+    enum Lookup {
+        /// A usable value, counted as a hit.
+        case hit(any Spillable)
+        /// Nothing usable (not counted yet: the caller decides what the miss is).
+        case miss
+        /// A spill file to read outside the lock; report with `completeLoad`.
+        case load(generation: UInt64)
+        /// Another caller is computing the key; wait for it.
+        case join(Flight)
+        /// This caller must compute the key (a miss, counted).
+        case lead(Flight)
+    }
+
+    let maxMemory: Int
+    let maxDisk: Int?
+    let timeToLive: Duration?
+
+    var index: [CacheKey: Int] = [:]
+    var nodes: [Node] = []
+    var freeSlots: [Int] = []
+    /// Memory entries, least recently used first.
+    var memoryList = RecencyList()
+    /// Writing and disk entries, least recently used first.
+    var diskList = RecencyList()
+    var clock: UInt64 = 0
+    var nextGeneration: UInt64 = 0
+    var stats = CacheStats()
+    var flights: [CacheKey: Flight] = [:]
+
+    init(maxMemory: Int, maxDisk: Int?, timeToLive: Duration?) {
+        self.maxMemory = maxMemory
+        self.maxDisk = maxDisk
+        self.timeToLive = timeToLive
+    }
+
+    // MARK: Operations
+
+    /// Stores `value` under `key`, replacing any entry. Returns the spills this causes and
+    /// the files that become garbage.
+    mutating func store(
+        _ value: any Spillable, charge: Int, forKey key: CacheKey, now: Duration
+    ) -> (jobs: [SpillJob], removals: [UInt64: CacheKey]) {
+        var removals: [UInt64: CacheKey] = [:]
+        if let slot = index[key] { removeEntry(at: slot, into: &removals) }
+        clock += 1
+        nextGeneration += 1
+        let node = Node(
+            key: key, generation: nextGeneration, storedAt: now, lastAccess: clock,
+            charge: charge, fileBytes: 0, tier: .memory(value), previous: -1, next: -1)
+        let slot = allocate(node)
+        index[key] = slot
+        var jobs: [SpillJob] = []
+        if charge > maxMemory {
+            // Too big for memory at all: straight to disk, never charged to memory.
+            nodes[slot].tier = .writing(value)
+            insertIntoDiskList(slot)
+            jobs.append(SpillJob(key: key, generation: nodes[slot].generation, value: value))
+        } else {
+            memoryList.append(slot, in: &nodes)
+            chargeMemory(slot)
+        }
+        jobs += spillVictims(now: now, removals: &removals)
+        return (jobs, removals)
+    }
+
+    /// Looks `key` up. A memory hit is touched and counted here; a disk entry asks for a
+    /// load. With `flight`, a miss joins or starts the key's single flight.
+    mutating func lookup(
+        _ key: CacheKey, now: Duration, startingFlight: Bool,
+        removals: inout [UInt64: CacheKey]
+    ) -> Lookup {
+        if let slot = index[key] {
+            if isExpired(slot, now: now) {
+                recordExpiration()
+                removeEntry(at: slot, into: &removals)
+            } else {
+                switch nodes[slot].tier {
+                case .memory(let value):
+                    touch(slot)
+                    recordHit(fromDisk: false)
+                    return .hit(value)
+                case .writing(let value):
+                    touch(slot)
+                    recordHit(fromDisk: false)
+                    return .hit(value)
+                case .disk:
+                    return .load(generation: nodes[slot].generation)
+                }
+            }
+        }
+        guard startingFlight else { return .miss }
+        if let flight = flights[key] { return .join(flight) }
+        let flight = Flight()
+        flights[key] = flight
+        recordMiss()
+        return .lead(flight)
+    }
+
+    /// Reports a load of `key`'s spill file of `generation`.
+    ///
+    /// On success the value is a hit (counted) and, if it fits, moves back to memory,
+    /// possibly spilling others. On failure the entry is dropped and counted in
+    /// `failures`; the caller decides what the miss is. `nil` means the entry changed
+    /// while the file was read and the load says nothing: look again.
+    mutating func completeLoad(
+        _ key: CacheKey, generation: UInt64, loaded: (any Spillable)?, now: Duration,
+        jobs: inout [SpillJob], removals: inout [UInt64: CacheKey]
+    ) -> Bool? {
+        guard let slot = index[key], nodes[slot].generation == generation,
+            case .disk = nodes[slot].tier
+        else {
+            // Removed, replaced or already reloaded meanwhile. A value we did read is the
+            // value the key had when we looked: still a correct answer.
+            if loaded != nil { recordHit(fromDisk: true) }
+            return loaded == nil ? nil : true
+        }
+        guard let loaded else {
+            recordFailure()
+            removeEntry(at: slot, into: &removals)
+            return false
+        }
+        recordHit(fromDisk: true)
+        if nodes[slot].charge <= maxMemory {
+            diskList.remove(slot, in: &nodes)
+            dischargeDisk(slot)
+            removals[generation] = key
+            nodes[slot].tier = .memory(loaded)
+            clock += 1
+            nodes[slot].lastAccess = clock
+            memoryList.append(slot, in: &nodes)
+            chargeMemory(slot)
+            jobs += spillVictims(now: now, removals: &removals)
+        } else {
+            touch(slot)
+        }
+        return true
+    }
+
+    /// Reports the outcome of a spill job: the file's size, or `nil` if it failed.
+    mutating func completeSpill(
+        _ job: SpillJob, fileBytes: Int?, removals: inout [UInt64: CacheKey]
+    ) {
+        guard let slot = index[job.key], nodes[slot].generation == job.generation,
+            case .writing = nodes[slot].tier
+        else {
+            // The entry went away while its file was written: the file is garbage.
+            if fileBytes != nil { removals[job.generation] = job.key }
+            return
+        }
+        guard let fileBytes else {
+            recordFailure()
+            removeEntry(at: slot, into: &removals)
+            return
+        }
+        nodes[slot].tier = .disk
+        nodes[slot].fileBytes = fileBytes
+        chargeDisk(slot)
+        recordSpill()
+    }
+
+    /// Removes `key`. `true` if it held a usable value; an expired entry is removed and
+    /// counted as an expiration instead.
+    mutating func remove(
+        _ key: CacheKey, now: Duration, removals: inout [UInt64: CacheKey]
+    ) -> Bool {
+        guard let slot = index[key] else { return false }
+        let expired = isExpired(slot, now: now)
+        if expired { recordExpiration() }
+        removeEntry(at: slot, into: &removals)
+        return !expired
+    }
+
+    /// Drops every entry; counters of past events stay.
+    mutating func removeAll() {
+        index = [:]
+        nodes = []
+        freeSlots = []
+        memoryList = RecencyList()
+        diskList = RecencyList()
+        resetSizes()
+    }
+
+    // MARK: Helpers
+
+    func isExpired(_ slot: Int, now: Duration) -> Bool {
+        guard let timeToLive else { return false }
+        return now - nodes[slot].storedAt >= timeToLive
+    }
+
+    /// Unlinks and frees an entry, discharging its tier; its file (if any) is garbage.
+    mutating func removeEntry(at slot: Int, into removals: inout [UInt64: CacheKey]) {
+        let node = nodes[slot]
+        switch node.tier {
+        case .memory:
+            memoryList.remove(slot, in: &nodes)
+            dischargeMemory(slot)
+        case .writing:
+            // The job's report will find the generation gone and remove its file.
+            diskList.remove(slot, in: &nodes)
+        case .disk:
+            diskList.remove(slot, in: &nodes)
+            dischargeDisk(slot)
+            removals[node.generation] = node.key
+        }
+        index[node.key] = nil
+        nodes[slot].tier = .disk
+        freeSlots.append(slot)
+    }
+
+    mutating func allocate(_ node: Node) -> Int {
+        if let slot = freeSlots.popLast() {
+            nodes[slot] = node
+            return slot
+        }
+        nodes.append(node)
+        return nodes.count - 1
+    }
+
+    /// Marks an entry most recently used, in whichever list holds it.
+    mutating func touch(_ slot: Int) {
+        clock += 1
+        nodes[slot].lastAccess = clock
+        switch nodes[slot].tier {
+        case .memory:
+            memoryList.remove(slot, in: &nodes)
+            memoryList.append(slot, in: &nodes)
+        case .writing, .disk:
+            diskList.remove(slot, in: &nodes)
+            diskList.append(slot, in: &nodes)
+        }
+    }
+}

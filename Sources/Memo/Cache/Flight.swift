@@ -1,0 +1,56 @@
+import Dispatch
+import Synchronization
+
+/// One computation of a missing key that other callers wait for (single flight).
+///
+/// The first caller to miss a key leads: it computes, stores, and finishes the flight.
+/// Callers that miss the same key meanwhile wait on the flight, synchronously or with
+/// `await`, and receive the same result or error.
+final class Flight: Sendable {
+    typealias Outcome = Result<any Spillable, any Error>
+
+    private struct State {
+        var outcome: Outcome?
+        var blockedWaiters = 0
+        var suspendedWaiters: [CheckedContinuation<Outcome, Never>] = []
+    }
+
+    private let state = Mutex(State())
+    /// Signalled once per blocked waiter when the flight finishes.
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Publishes the outcome and wakes every waiter.
+    func finish(_ outcome: Outcome) {
+        let (blocked, suspended) = state.withLock { state in
+            state.outcome = outcome
+            defer { state.blockedWaiters = 0; state.suspendedWaiters = [] }
+            return (state.blockedWaiters, state.suspendedWaiters)
+        }
+        for continuation in suspended { continuation.resume(returning: outcome) }
+        for _ in 0..<blocked { finished.signal() }
+    }
+
+    /// Blocks the calling thread until the flight finishes.
+    func wait() -> Outcome {
+        let early: Outcome? = state.withLock { state in
+            if let outcome = state.outcome { return outcome }
+            state.blockedWaiters += 1
+            return nil
+        }
+        if let early { return early }
+        finished.wait()
+        return state.withLock { $0.outcome! }
+    }
+
+    /// Suspends the calling task until the flight finishes.
+    func wait() async -> Outcome {
+        await withCheckedContinuation { continuation in
+            let early: Outcome? = state.withLock { state in
+                if let outcome = state.outcome { return outcome }
+                state.suspendedWaiters.append(continuation)
+                return nil
+            }
+            if let early { continuation.resume(returning: early) }
+        }
+    }
+}

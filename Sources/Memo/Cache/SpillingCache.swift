@@ -1,0 +1,138 @@
+import Logging
+import Synchronization
+
+/// A byte-bounded LRU cache whose evicted entries spill to disk and come back on the next
+/// hit.
+///
+/// ```swift
+/// var config = CacheConfiguration()
+/// config.maxMemory = .megabytes(64)
+/// let cache = try SpillingCache(config)
+/// cache.store(spectrum, forKey: key)
+/// let again = cache.value(forKey: key, as: [Double].self)
+/// let value = try cache.value(forKey: key) { try compute() }   // get-or-compute
+/// ```
+///
+/// - Memory: `stats.memoryBytes` is the sum of `memoryCost + entryOverhead` over the
+///   entries in memory, and is at most `maxMemory` whenever a call returns. A value larger
+///   than `maxMemory` is written straight to disk.
+/// - Recency: one order for the whole cache. In a single-threaded sequence of calls, the
+///   entries that spill are exactly the least recently used ones.
+/// - Disk: spill files are checksummed and private (0700 directory, 0600 files). A file
+///   that fails any check is a miss, is removed, and counts in `failures`; a wrong value
+///   is never returned. A failed write loses that entry only.
+/// - Concurrency: all methods are safe from any thread. No disk I/O happens under the
+///   cache's lock, so an in-memory hit never waits for another key's spill or load.
+public final class SpillingCache: Sendable {
+    /// Bytes of bookkeeping charged per in-memory entry on top of its `memoryCost`: the
+    /// node in the recency list, the index slot and the value's box (measured by
+    /// `make bench`, scenario 6).
+    public static let entryOverhead = 160
+
+    /// The configuration the cache was created with.
+    public let configuration: CacheConfiguration
+    /// The spill directory in use (the generated one when the configuration gave none).
+    public let directory: String
+
+    let ownsDirectory: Bool
+    let fileSystem: any SpillFileSystem
+    let clock: any CacheClock
+    let logger: Logger
+    let state: Mutex<CacheState>
+
+    /// Creates a cache, creating or checking its spill directory.
+    ///
+    /// - Throws: ``SpillDirectoryError`` when the directory is a symbolic link, not a
+    ///   directory, belongs to another user or cannot be created;
+    ///   ``CacheConfigurationError`` for a configuration this release cannot honour.
+    public init(_ configuration: CacheConfiguration = CacheConfiguration()) throws {
+        guard !configuration.persistent else {
+            throw CacheConfigurationError.persistenceNotSupported
+        }
+        self.configuration = configuration
+        self.fileSystem = configuration.fileSystem
+        self.clock = configuration.clock
+        self.logger = configuration.logger
+        if let directory = configuration.directory {
+            self.directory = directory
+            self.ownsDirectory = false
+        } else {
+            self.directory = SpillDirectory.defaultPath()
+            self.ownsDirectory = true
+        }
+        try fileSystem.prepareDirectory(atPath: directory)
+        self.state = Mutex(
+            CacheState(
+                maxMemory: configuration.maxMemory.bytes,
+                maxDisk: configuration.maxDisk?.bytes,
+                timeToLive: configuration.timeToLive))
+        let (directory, owned, fileSystem) = (self.directory, ownsDirectory, self.fileSystem)
+        ExitCleanup.register(ObjectIdentifier(self)) {
+            SpillDirectory.clean(directory, owned: owned, fileSystem: fileSystem)
+        }
+    }
+
+    deinit {
+        ExitCleanup.unregister(ObjectIdentifier(self))
+        SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
+    }
+
+    /// The cache's counters and sizes. O(1).
+    public var stats: CacheStats {
+        state.withLock { $0.stats }
+    }
+
+    /// Stores `value` under `key`, replacing any previous value, and spills least
+    /// recently used entries if memory is now over budget.
+    public func store<Value: Spillable>(_ value: Value, forKey key: CacheKey) {
+        let charge = value.memoryCost + Self.entryOverhead
+        let now = clock.now
+        let (jobs, removals) = state.withLock {
+            $0.store(value, charge: charge, forKey: key, now: now)
+        }
+        finish(jobs: jobs, removals: removals)
+    }
+
+    /// The value stored under `key`, from memory or reloaded from disk; `nil` on a miss.
+    ///
+    /// A value stored as another type is a miss.
+    public func value<Value: Spillable>(
+        forKey key: CacheKey, as type: Value.Type = Value.self
+    ) -> Value? {
+        for _ in 0..<Self.lookupAttempts {
+            switch lookup(key, as: Value.self, startingFlight: false) {
+            case .found(let value):
+                return value
+            case .missing:
+                state.withLock { $0.recordMiss() }
+                return nil
+            case .retry, .join, .lead:
+                continue
+            }
+        }
+        state.withLock { $0.recordMiss() }
+        return nil
+    }
+
+    /// Removes the value stored under `key` from memory or disk.
+    ///
+    /// - Returns: `true` if a usable value was removed.
+    @discardableResult
+    public func removeValue(forKey key: CacheKey) -> Bool {
+        let now = clock.now
+        var removals: [UInt64: CacheKey] = [:]
+        let removed = state.withLock { $0.remove(key, now: now, removals: &removals) }
+        removeFiles(removals)
+        return removed
+    }
+
+    /// Empties the cache: every entry in memory and every spill file in its directory.
+    /// Counters of past events (hits, misses…) are kept.
+    public func removeAll() {
+        state.withLock { $0.removeAll() }
+        SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
+    }
+
+    /// How many times a lookup retries when entries change under it.
+    static let lookupAttempts = 8
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Names and places of spill files.
+///
+/// A spill file is `<key hex>-<generation hex>.spill`; it is written as that name plus
+/// `.tmp` and renamed into place, so a reader sees the old state or the new, never half a
+/// file. The generation makes every stored value's file name unique, so a late write of a
+/// replaced value can never clobber or delete its successor's file.
+enum SpillDirectory {
+    static let fileSuffix = ".spill"
+    static let temporarySuffix = ".spill.tmp"
+
+    static func fileName(for key: CacheKey, generation: UInt64) -> String {
+        "\(key.hex)-\(String(generation, radix: 16))\(fileSuffix)"
+    }
+
+    /// Whether a directory entry is one of ours (a spill file or a leftover temporary).
+    static func isSpillFileName(_ name: String) -> Bool {
+        name.hasSuffix(fileSuffix) || name.hasSuffix(temporarySuffix)
+    }
+
+    /// A fresh path for this user and process under `$TMPDIR` (or `/tmp`), never a fixed
+    /// shared name: `memo-<uid>-<pid>-<random>`.
+    static func defaultPath() -> String {
+        var base = "/tmp"
+        if let tmp = getenv("TMPDIR"), let text = String(validatingCString: tmp), !text.isEmpty {
+            base = text.hasSuffix("/") && text.count > 1 ? String(text.dropLast()) : text
+        }
+        let random = UInt64.random(in: 0...UInt64.max)
+        return "\(base)/memo-\(geteuid())-\(getpid())-\(String(random, radix: 16))"
+    }
+
+    /// Removes every spill file in `directory`, and the directory itself when `owned`.
+    /// Errors are ignored: this is best-effort cleanup of files nobody will read.
+    static func clean(_ directory: String, owned: Bool, fileSystem: any SpillFileSystem) {
+        guard let names = try? fileSystem.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where isSpillFileName(name) {
+            try? fileSystem.removeFile(atPath: "\(directory)/\(name)")
+        }
+        if owned { try? fileSystem.removeDirectory(atPath: directory) }
+    }
+}
+
+/// Cleanups that run at normal process exit: non-persistent caches register the removal
+/// of their spill files here, and unregister when they are deinitialized.
+enum ExitCleanup {
+    private static let actions = Mutex<[ObjectIdentifier: @Sendable () -> Void]>([:])
+    private static let installed = Mutex(false)
+
+    static func register(_ owner: ObjectIdentifier, _ action: @escaping @Sendable () -> Void) {
+        let install = installed.withLock { installed in
+            defer { installed = true }
+            return !installed
+        }
+        if install { atexit { ExitCleanup.runAll() } }
+        actions.withLock { $0[owner] = action }
+    }
+
+    static func unregister(_ owner: ObjectIdentifier) {
+        _ = actions.withLock { $0.removeValue(forKey: owner) }
+    }
+
+    private static func runAll() {
+        let pending = actions.withLock { actions in
+            defer { actions = [:] }
+            return Array(actions.values)
+        }
+        for action in pending { action() }
+    }
+}
