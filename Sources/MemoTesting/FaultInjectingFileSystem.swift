@@ -108,7 +108,7 @@ public final class FaultInjectingFileSystem: SpillFileSystem {
 
     /// Adds a rule.
     public func inject(_ rule: Rule) {
-        state.withLock { state in
+        state.withTrackedLock { state in
             let seed: UInt64
             if case .oneIn(_, let ruleSeed) = rule.schedule { seed = ruleSeed } else { seed = 0 }
             state.rules.append(ActiveRule(rule: rule, random: seed))
@@ -117,12 +117,12 @@ public final class FaultInjectingFileSystem: SpillFileSystem {
 
     /// Removes every rule (the log stays).
     public func removeAllRules() {
-        state.withLock { $0.rules = [] }
+        state.withTrackedLock { $0.rules = [] }
     }
 
     /// Every fault injected so far, in order.
     public var injectedFaults: [InjectedFault] {
-        state.withLock { $0.log }
+        state.withTrackedLock { $0.log }
     }
 
     // MARK: Direct actions on stored files
@@ -231,7 +231,7 @@ public final class FaultInjectingFileSystem: SpillFileSystem {
     /// Applies the first rule that fires for this call: throws for failures and crashes,
     /// sleeps for latency, and returns data-changing actions for the caller to apply.
     private func fault(_ operation: Operation, _ path: String) throws -> Action? {
-        let fired: Action? = state.withLock { state in
+        let fired: Action? = state.withTrackedLock { state in
             var fired: Action?
             for index in state.rules.indices {
                 let rule = state.rules[index].rule
@@ -272,7 +272,7 @@ public final class FaultInjectingFileSystem: SpillFileSystem {
     }
 
     private func record(_ operation: Operation, _ path: String, _ action: Action) {
-        state.withLock { $0.log.append(InjectedFault(operation: operation, path: path, action: action)) }
+        state.withTrackedLock { $0.log.append(InjectedFault(operation: operation, path: path, action: action)) }
     }
 
     /// SplitMix64: a small, well-mixed generator, so `.oneIn(n, seed:)` is reproducible.

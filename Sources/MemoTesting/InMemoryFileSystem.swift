@@ -31,7 +31,7 @@ public final class InMemoryFileSystem: SpillFileSystem {
     public init() {}
 
     public func prepareDirectory(atPath path: String) throws {
-        state.withLock { state in
+        state.withTrackedLock { state in
             var prefix = ""
             for component in path.split(separator: "/") {
                 prefix += "/" + component
@@ -42,7 +42,7 @@ public final class InMemoryFileSystem: SpillFileSystem {
 
     public func writeFile(atPath path: String, contents: SpillFileContents) throws {
         let bytes = contents.bytes
-        try state.withLock { state in
+        try state.withTrackedLock { state in
             try Self.requireParent(of: path, in: state)
             state.nextIdentity += 1
             state.files[state.nextIdentity] = File(data: bytes, durableData: nil)
@@ -51,14 +51,14 @@ public final class InMemoryFileSystem: SpillFileSystem {
     }
 
     public func synchronizeFile(atPath path: String) throws {
-        try state.withLock { state in
+        try state.withTrackedLock { state in
             guard let identity = state.names[path] else { throw Errno.noSuchFileOrDirectory }
             state.files[identity]!.durableData = state.files[identity]!.data
         }
     }
 
     public func renameFile(atPath source: String, toPath destination: String) throws {
-        try state.withLock { state in
+        try state.withTrackedLock { state in
             guard let identity = state.names[source] else { throw Errno.noSuchFileOrDirectory }
             try Self.requireParent(of: destination, in: state)
             state.names[source] = nil
@@ -67,7 +67,7 @@ public final class InMemoryFileSystem: SpillFileSystem {
     }
 
     public func synchronizeDirectory(atPath path: String) throws {
-        state.withLock { state in
+        state.withTrackedLock { state in
             let prefix = path + "/"
             state.durableNames = state.durableNames.filter { !Self.isChild($0.key, of: prefix) }
             for (name, identity) in state.names where Self.isChild(name, of: prefix) {
@@ -77,14 +77,14 @@ public final class InMemoryFileSystem: SpillFileSystem {
     }
 
     public func readFile(atPath path: String) throws -> [UInt8] {
-        try state.withLock { state in
+        try state.withTrackedLock { state in
             guard let identity = state.names[path] else { throw Errno.noSuchFileOrDirectory }
             return state.files[identity]!.data
         }
     }
 
     public func removeFile(atPath path: String) throws {
-        try state.withLock { state in
+        try state.withTrackedLock { state in
             guard state.names.removeValue(forKey: path) != nil else {
                 throw Errno.noSuchFileOrDirectory
             }
@@ -92,7 +92,7 @@ public final class InMemoryFileSystem: SpillFileSystem {
     }
 
     public func removeDirectory(atPath path: String) throws {
-        try state.withLock { state in
+        try state.withTrackedLock { state in
             guard state.directories.contains(path) else { throw Errno.noSuchFileOrDirectory }
             let prefix = path + "/"
             guard !state.names.keys.contains(where: { $0.hasPrefix(prefix) }),
@@ -103,7 +103,7 @@ public final class InMemoryFileSystem: SpillFileSystem {
     }
 
     public func contentsOfDirectory(atPath path: String) throws -> [String] {
-        try state.withLock { state in
+        try state.withTrackedLock { state in
             guard state.directories.contains(path) else { throw Errno.noSuchFileOrDirectory }
             let prefix = path + "/"
             return state.names.keys.filter { Self.isChild($0, of: prefix) }
@@ -113,7 +113,7 @@ public final class InMemoryFileSystem: SpillFileSystem {
     }
 
     public func fileSize(atPath path: String) throws -> Int {
-        try state.withLock { state in
+        try state.withTrackedLock { state in
             guard let identity = state.names[path] else { throw Errno.noSuchFileOrDirectory }
             return state.files[identity]!.data.count
         }
@@ -122,7 +122,7 @@ public final class InMemoryFileSystem: SpillFileSystem {
     /// Loses everything a power cut would: names not made durable by a directory sync
     /// and data not made durable by a file sync.
     public func crash() {
-        state.withLock { state in
+        state.withTrackedLock { state in
             state.names = state.durableNames
             let live = Set(state.names.values)
             state.files = state.files.filter { live.contains($0.key) }
@@ -136,12 +136,12 @@ public final class InMemoryFileSystem: SpillFileSystem {
     /// Every file path a process sees, sorted: for tests that compare the disk with an
     /// index.
     public var allFilePaths: [String] {
-        state.withLock { $0.names.keys.sorted() }
+        state.withTrackedLock { $0.names.keys.sorted() }
     }
 
     /// Replaces a file's bytes in place, as another process (or a bad disk) might.
     public func overwriteFile(atPath path: String, with bytes: [UInt8]) throws {
-        try state.withLock { state in
+        try state.withTrackedLock { state in
             guard let identity = state.names[path] else { throw Errno.noSuchFileOrDirectory }
             state.files[identity]!.data = bytes
         }

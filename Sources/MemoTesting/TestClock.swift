@@ -18,21 +18,21 @@ public final class TestClock: CacheClock {
     }
 
     /// The clock's time.
-    public var now: Duration { current.withLock { $0 } }
+    public var now: Duration { current.withTrackedLock { $0 } }
 
     /// Moves the clock forward.
     ///
     /// - Precondition: `duration` is not negative.
     public func advance(by duration: Duration) {
         precondition(duration >= .zero, "a TestClock never goes backward")
-        current.withLock { $0 += duration }
+        current.withTrackedLock { $0 += duration }
     }
 
     /// Sets the clock's time.
     ///
     /// - Precondition: `instant` is not before the current time.
     public func set(to instant: Duration) {
-        current.withLock { now in
+        current.withTrackedLock { now in
             precondition(instant >= now, "a TestClock never goes backward")
             now = instant
         }

@@ -21,7 +21,7 @@ final class Flight: Sendable {
 
     /// Publishes the outcome and wakes every waiter.
     func finish(_ outcome: Outcome) {
-        let (blocked, suspended) = state.withLock { state in
+        let (blocked, suspended) = state.withTrackedLock { state in
             state.outcome = outcome
             defer { state.blockedWaiters = 0; state.suspendedWaiters = [] }
             return (state.blockedWaiters, state.suspendedWaiters)
@@ -32,20 +32,20 @@ final class Flight: Sendable {
 
     /// Blocks the calling thread until the flight finishes.
     func wait() -> Outcome {
-        let early: Outcome? = state.withLock { state in
+        let early: Outcome? = state.withTrackedLock { state in
             if let outcome = state.outcome { return outcome }
             state.blockedWaiters += 1
             return nil
         }
         if let early { return early }
         finished.wait()
-        return state.withLock { $0.outcome! }
+        return state.withTrackedLock { $0.outcome! }
     }
 
     /// Suspends the calling task until the flight finishes.
     func wait() async -> Outcome {
         await withCheckedContinuation { continuation in
-            let early: Outcome? = state.withLock { state in
+            let early: Outcome? = state.withTrackedLock { state in
                 if let outcome = state.outcome { return outcome }
                 state.suspendedWaiters.append(continuation)
                 return nil

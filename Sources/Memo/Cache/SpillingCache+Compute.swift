@@ -71,11 +71,11 @@ extension SpillingCache {
         switch outcome {
         case .success(let value):
             guard let value = value as? Value else { return nil }
-            state.withLock { $0.recordHit(fromDisk: false) }
+            state.withTrackedLock { $0.recordHit(fromDisk: false) }
             return value
         case .failure(let error):
             guard let error = error as? Failure else { return nil }
-            state.withLock { $0.recordMiss() }
+            state.withTrackedLock { $0.recordMiss() }
             throw error
         }
     }
@@ -85,7 +85,7 @@ extension SpillingCache {
     private func land<Value: Spillable>(_ value: Value, forKey key: CacheKey, flight: Flight) {
         let charge = value.memoryCost + Self.entryOverhead
         let now = clock.now
-        let (jobs, removals) = state.withLock { state in
+        let (jobs, removals) = state.withTrackedLock { state in
             if state.flights[key] === flight { state.flights[key] = nil }
             return state.store(value, charge: charge, forKey: key, now: now)
         }
@@ -94,7 +94,7 @@ extension SpillingCache {
     }
 
     private func abandon(_ key: CacheKey, flight: Flight, error: any Error) {
-        state.withLock { state in
+        state.withTrackedLock { state in
             if state.flights[key] === flight { state.flights[key] = nil }
         }
         flight.finish(.failure(error))

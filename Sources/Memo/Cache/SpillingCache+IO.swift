@@ -20,7 +20,7 @@ extension SpillingCache {
     ) -> LookupOutcome<Value> {
         let now = clock.now
         var removals: [UInt64: CacheKey] = [:]
-        let step = state.withLock {
+        let step = state.withTrackedLock {
             $0.lookup(key, now: now, startingFlight: startingFlight, removals: &removals)
         }
         removeFiles(removals)
@@ -54,7 +54,7 @@ extension SpillingCache {
         let now = clock.now
         var jobs: [CacheState.SpillJob] = []
         var removals: [UInt64: CacheKey] = [:]
-        let (result, failuresBefore, failuresAfter) = state.withLock { state in
+        let (result, failuresBefore, failuresAfter) = state.withTrackedLock { state in
             let before = state.stats.failures
             let result = state.completeLoad(
                 key, generation: generation, loaded: loaded, now: now,
@@ -85,7 +85,7 @@ extension SpillingCache {
             }
         }
         var garbage: [UInt64: CacheKey] = [:]
-        let (failuresBefore, failuresAfter) = state.withLock { state in
+        let (failuresBefore, failuresAfter) = state.withTrackedLock { state in
             let before = state.stats.failures
             for (job, fileBytes, _) in results {
                 state.completeSpill(job, fileBytes: fileBytes, removals: &garbage)

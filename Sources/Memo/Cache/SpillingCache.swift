@@ -79,7 +79,7 @@ public final class SpillingCache: Sendable {
 
     /// The cache's counters and sizes. O(1).
     public var stats: CacheStats {
-        state.withLock { $0.stats }
+        state.withTrackedLock { $0.stats }
     }
 
     /// Stores `value` under `key`, replacing any previous value, and spills least
@@ -87,7 +87,7 @@ public final class SpillingCache: Sendable {
     public func store<Value: Spillable>(_ value: Value, forKey key: CacheKey) {
         let charge = value.memoryCost + Self.entryOverhead
         let now = clock.now
-        let (jobs, removals) = state.withLock {
+        let (jobs, removals) = state.withTrackedLock {
             $0.store(value, charge: charge, forKey: key, now: now)
         }
         finish(jobs: jobs, removals: removals)
@@ -104,13 +104,13 @@ public final class SpillingCache: Sendable {
             case .found(let value):
                 return value
             case .missing:
-                state.withLock { $0.recordMiss() }
+                state.withTrackedLock { $0.recordMiss() }
                 return nil
             case .retry, .join, .lead:
                 continue
             }
         }
-        state.withLock { $0.recordMiss() }
+        state.withTrackedLock { $0.recordMiss() }
         return nil
     }
 
@@ -121,7 +121,7 @@ public final class SpillingCache: Sendable {
     public func removeValue(forKey key: CacheKey) -> Bool {
         let now = clock.now
         var removals: [UInt64: CacheKey] = [:]
-        let removed = state.withLock { $0.remove(key, now: now, removals: &removals) }
+        let removed = state.withTrackedLock { $0.remove(key, now: now, removals: &removals) }
         removeFiles(removals)
         return removed
     }
@@ -129,7 +129,7 @@ public final class SpillingCache: Sendable {
     /// Empties the cache: every entry in memory and every spill file in its directory.
     /// Counters of past events (hits, misses…) are kept.
     public func removeAll() {
-        state.withLock { $0.removeAll() }
+        state.withTrackedLock { $0.removeAll() }
         SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
     }
 

@@ -55,20 +55,20 @@ enum ExitCleanup {
     private static let installed = Mutex(false)
 
     static func register(_ owner: ObjectIdentifier, _ action: @escaping @Sendable () -> Void) {
-        let install = installed.withLock { installed in
+        let install = installed.withTrackedLock { installed in
             defer { installed = true }
             return !installed
         }
         if install { atexit { ExitCleanup.runAll() } }
-        actions.withLock { $0[owner] = action }
+        actions.withTrackedLock { $0[owner] = action }
     }
 
     static func unregister(_ owner: ObjectIdentifier) {
-        _ = actions.withLock { $0.removeValue(forKey: owner) }
+        _ = actions.withTrackedLock { $0.removeValue(forKey: owner) }
     }
 
     private static func runAll() {
-        let pending = actions.withLock { actions in
+        let pending = actions.withTrackedLock { actions in
             defer { actions = [:] }
             return Array(actions.values)
         }

@@ -41,10 +41,10 @@ struct ConcurrencyTests {
                 usleep(300_000)  // long enough for every thread to arrive
                 return 42
             }
-            results.withLock { $0.append(value) }
+            results.withTrackedLock { $0.append(value) }
         }
         #expect(runs.load(ordering: .relaxed) == 1)
-        #expect(results.withLock { $0 } == Array(repeating: 42, count: 8))
+        #expect(results.withTrackedLock { $0 } == Array(repeating: 42, count: 8))
         let stats = h.cache.stats
         #expect(stats.misses == 1)
         #expect(stats.hits == 7)
