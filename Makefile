@@ -20,8 +20,11 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# Everything is built first (tests and products): the key tests run memo-demo as a
+# second process.
 test: deps
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
 
 demo: deps
 	$(SWIFT) run -c release memo-demo
@@ -31,7 +34,8 @@ bench: deps
 
 # The whole test suite under ThreadSanitizer, in its own build folder.
 tsan: deps
-	$(SWIFT) test --sanitize=thread --scratch-path $(TSAN_SCRATCH)
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_SCRATCH)
+	$(SWIFT) test --skip-build --sanitize=thread --scratch-path $(TSAN_SCRATCH)
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks Package.swift
