@@ -135,7 +135,7 @@ struct ConcurrencyTests {
             cache.store(Blob(id: 2, size: 100), forKey: key(2))  // spills key(1): blocks in write
             storeDone.signal()
         }
-        gate.writeEntered.wait()
+        #expect(gate.writeEntered.wait(timeout: .now() + 30) == .success, "no spill started")
         let hitDone = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             #expect(cache.value(forKey: key(2), as: Blob.self)?.id == 2)
@@ -148,6 +148,8 @@ struct ConcurrencyTests {
         gate.releaseWrite.signal()
         storeDone.wait()
         #expect(cache.stats.diskEntries == 1)
+        let writeTimedOut = gate.timedOut.load(ordering: .relaxed)
+        #expect(!writeTimedOut, "a write waited for a release that never came")
     }
 
     @Test("4 threads of random operations end with exact counts")
@@ -203,9 +205,16 @@ final class BlockingFileSystem: SpillFileSystem {
     let writeEntered = DispatchSemaphore(value: 0)
     let releaseWrite = DispatchSemaphore(value: 0)
 
+    /// Set when a write gave up waiting: the test never released it.
+    let timedOut = Atomic(false)
+
     func writeFile(atPath path: String, contents: SpillFileContents) throws {
         writeEntered.signal()
-        releaseWrite.wait()
+        // Bounded, so a cache that spills earlier than the test expects fails the test
+        // instead of hanging it.
+        if releaseWrite.wait(timeout: .now() + 20) == .timedOut {
+            timedOut.store(true, ordering: .relaxed)
+        }
         try wrapped.writeFile(atPath: path, contents: contents)
     }
 

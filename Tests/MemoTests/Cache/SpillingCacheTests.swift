@@ -81,6 +81,21 @@ struct SpillingCacheTests {
         #expect(stats.diskHits == 1)
     }
 
+    @Test("an entry charged exactly the budget stays in memory and comes back to memory")
+    func exactlyTheBudget() throws {
+        let h = try CacheHarness(maxMemory: Blob.charge(100))
+        h.cache.store(Blob(id: 1, size: 100), forKey: key(1))
+        #expect(h.cache.stats.memoryEntries == 1, "charge == maxMemory fits")
+        #expect(h.cache.stats.memoryBytes == h.cache.configuration.maxMemory.bytes)
+        h.cache.store(Blob(id: 2, size: 100), forKey: key(2))  // key(1) spills
+        #expect(h.cache.value(forKey: key(1), as: Blob.self)?.id == 1)
+        let stats = h.cache.stats
+        #expect(stats.diskHits == 1)
+        #expect(stats.memoryEntries == 1, "the reloaded entry is back in memory")
+        #expect(h.spillPath(of: key(1)) == nil)
+        #expect(h.spillPath(of: key(2)) != nil)
+    }
+
     @Test("storing again replaces the value and its file, in either tier")
     func replace() throws {
         let h = try CacheHarness(maxMemory: Blob.charge(100))

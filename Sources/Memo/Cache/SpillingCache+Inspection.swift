@@ -1,0 +1,47 @@
+import Synchronization
+
+/// A view of the cache's index for `MemoTesting` and the property tests: what each entry
+/// is charged, where it lives and in what recency order, so tests can recount the
+/// figures `stats` keeps and compare the spill files with the index.
+extension SpillingCache {
+    /// One entry of the index.
+    package struct IndexEntry: Sendable, Equatable {
+        package enum Tier: Sendable, Equatable { case memory, writing, disk }
+        package var key: CacheKey
+        package var tier: Tier
+        /// `memoryCost + entryOverhead`.
+        package var charge: Int
+        /// The spill file's size (disk entries).
+        package var fileBytes: Int
+        /// The spill file's name (disk entries).
+        package var fileName: String?
+    }
+
+    /// Memory entries then disk entries, each least recently used first.
+    package var indexSnapshot: [IndexEntry] {
+        state.withTrackedLock { state in
+            var entries: [IndexEntry] = []
+            for list in [state.memoryList, state.diskList] {
+                var slot = list.head
+                while slot >= 0 {
+                    let node = state.nodes[slot]
+                    let tier: IndexEntry.Tier
+                    switch node.tier {
+                    case .memory: tier = .memory
+                    case .writing: tier = .writing
+                    case .disk: tier = .disk
+                    }
+                    entries.append(
+                        IndexEntry(
+                            key: node.key, tier: tier, charge: node.charge,
+                            fileBytes: tier == .disk ? node.fileBytes : 0,
+                            fileName: tier == .disk
+                                ? SpillDirectory.fileName(for: node.key, generation: node.generation)
+                                : nil))
+                    slot = node.next
+                }
+            }
+            return entries
+        }
+    }
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Mutation check of the cache's accounting and ordering code.
+
+Applies each mutant (one altered comparison, +=/-=, min/max or off-by-one) to a copy
+of the sources, runs the test suite, and reports which mutants the tests catch. The issue
+asks for at least 9 of 10. Run from the repository root: python3 Tests/Mutation/run-mutants.py
+It restores every file afterwards.
+"""
+import subprocess
+import sys
+
+C = "Sources/Memo/Cache/"
+MUTANTS = [
+    ("spill while over budget: > becomes >=", C + "CacheState+Eviction.swift",
+     "while stats.memoryBytes > maxMemory", "while stats.memoryBytes >= maxMemory"),
+    ("disk budget: > becomes >=", C + "CacheState+Eviction.swift",
+     "while stats.diskBytes > maxDisk", "while stats.diskBytes >= maxDisk"),
+    ("oversize test: > becomes >=", C + "CacheState.swift",
+     "if charge > maxMemory {", "if charge >= maxMemory {"),
+    ("reload fits: <= becomes <", C + "CacheState.swift",
+     "if nodes[slot].charge <= maxMemory {", "if nodes[slot].charge < maxMemory {"),
+    ("expiry: >= becomes >", C + "CacheState.swift",
+     "return now - nodes[slot].storedAt >= timeToLive", "return now - nodes[slot].storedAt > timeToLive"),
+    ("disk recency scan: > becomes <", C + "CacheState+Eviction.swift",
+     "nodes[anchor].lastAccess > nodes[slot].lastAccess", "nodes[anchor].lastAccess < nodes[slot].lastAccess"),
+    ("disk eviction from the most recent end (min becomes max)", C + "CacheState+Eviction.swift",
+     "var slot = diskList.head", "var slot = diskList.tail"),
+    ("discharge disk entries: -= 1 becomes -= 0", C + "CacheState+Accounting.swift",
+     "stats.diskEntries -= 1", "stats.diskEntries -= 0"),
+    ("charge memory: += charge becomes += charge - 1", C + "CacheState+Accounting.swift",
+     "stats.memoryBytes += nodes[slot].charge", "stats.memoryBytes += nodes[slot].charge - 1"),
+    ("disk hits counted for memory hits too", C + "CacheState+Accounting.swift",
+     "if fromDisk { stats.diskHits += 1 }", "stats.diskHits += 1"),
+    ("remove reports expired entries as removed", C + "CacheState.swift",
+     "return !expired", "return expired"),
+    ("touch without advancing the clock: += 1 becomes += 0", C + "CacheState.swift",
+     "    mutating func touch(_ slot: Int) {\n        clock += 1", "    mutating func touch(_ slot: Int) {\n        clock += 0"),
+]
+
+
+def run_tests():
+    build = subprocess.run(["swift", "build", "--build-tests"], capture_output=True, text=True)
+    if build.returncode != 0:
+        return "build failed"
+    try:
+        test = subprocess.run(["swift", "test", "--skip-build"], capture_output=True, text=True,
+                              timeout=600)
+    except subprocess.TimeoutExpired:
+        return "caught"  # a hang is a failure too (the suite normally takes seconds)
+    return "caught" if test.returncode != 0 else "survived"
+
+
+def main():
+    caught = 0
+    for name, path, old, new in MUTANTS:
+        original = open(path).read()
+        if original.count(old) != 1:
+            print(f"?? {name}: pattern not found exactly once in {path}")
+            continue
+        try:
+            open(path, "w").write(original.replace(old, new))
+            outcome = run_tests()
+        finally:
+            open(path, "w").write(original)
+        caught += outcome == "caught"
+        print(f"{outcome:9} {name}", flush=True)
+    print(f"{caught} of {len(MUTANTS)} mutants caught")
+    subprocess.run(["swift", "build", "--build-tests"], capture_output=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
