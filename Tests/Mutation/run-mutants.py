@@ -34,7 +34,8 @@ MUTANTS = [
     ("remove reports expired entries as removed", C + "CacheState.swift",
      "return !expired", "return expired"),
     ("touch without advancing the clock: += 1 becomes += 0", C + "CacheState.swift",
-     "    mutating func touch(_ slot: Int) {\n        clock += 1", "    mutating func touch(_ slot: Int) {\n        clock += 0"),
+     "    mutating func touch(_ slot: Int, inMemory: Bool) {\n        clock += 1",
+     "    mutating func touch(_ slot: Int, inMemory: Bool) {\n        clock += 0"),
 ]
 
 

@@ -24,6 +24,8 @@ struct CacheState {
 
     struct Node {
         var key: CacheKey
+        /// The stored value's dynamic type: a lookup for another type is a miss.
+        var valueType: ObjectIdentifier
         var generation: UInt64
         var storedAt: Duration
         /// Logical recency: larger is more recent. Never a timestamp.
@@ -92,7 +94,8 @@ struct CacheState {
         clock += 1
         nextGeneration += 1
         let node = Node(
-            key: key, generation: nextGeneration, storedAt: now, lastAccess: clock,
+            key: key, valueType: ObjectIdentifier(type(of: value)), generation: nextGeneration,
+            storedAt: now, lastAccess: clock,
             charge: charge, fileBytes: 0, tier: .memory(value), previous: -1, next: -1)
         let slot = allocate(node)
         index[key] = slot
@@ -110,24 +113,26 @@ struct CacheState {
         return (jobs, removals)
     }
 
-    /// Looks `key` up. A memory hit is touched and counted here; a disk entry asks for a
-    /// load. With `flight`, a miss joins or starts the key's single flight.
+    /// Looks `key` up for a value of `valueType`. A memory hit is touched and counted
+    /// here; a disk entry asks for a load. An entry of another type is not this caller's
+    /// value: a miss, and untouched. With `startingFlight`, a miss joins or starts the
+    /// key's single flight.
     mutating func lookup(
-        _ key: CacheKey, now: Duration, startingFlight: Bool,
+        _ key: CacheKey, valueType: ObjectIdentifier, now: Duration, startingFlight: Bool,
         removals: inout [UInt64: CacheKey]
     ) -> Lookup {
         if let slot = index[key] {
             if isExpired(slot, now: now) {
                 recordExpiration()
                 removeEntry(at: slot, into: &removals)
-            } else {
+            } else if nodes[slot].valueType == valueType {
                 switch nodes[slot].tier {
                 case .memory(let value):
-                    touch(slot)
+                    touch(slot, inMemory: true)
                     recordHit(fromDisk: false)
                     return .hit(value)
                 case .writing(let value):
-                    touch(slot)
+                    touch(slot, inMemory: false)
                     recordHit(fromDisk: false)
                     return .hit(value)
                 case .disk:
@@ -178,7 +183,7 @@ struct CacheState {
             chargeMemory(slot)
             jobs += spillVictims(now: now, removals: &removals)
         } else {
-            touch(slot)
+            touch(slot, inMemory: false)
         }
         return true
     }
@@ -263,15 +268,15 @@ struct CacheState {
         return nodes.count - 1
     }
 
-    /// Marks an entry most recently used, in whichever list holds it.
-    mutating func touch(_ slot: Int) {
+    /// Marks an entry most recently used in the list that holds it (callers know which:
+    /// reading the tier here would copy its payload on every hit).
+    mutating func touch(_ slot: Int, inMemory: Bool) {
         clock += 1
         nodes[slot].lastAccess = clock
-        switch nodes[slot].tier {
-        case .memory:
+        if inMemory {
             memoryList.remove(slot, in: &nodes)
             memoryList.append(slot, in: &nodes)
-        case .writing, .disk:
+        } else {
             diskList.remove(slot, in: &nodes)
             diskList.append(slot, in: &nodes)
         }

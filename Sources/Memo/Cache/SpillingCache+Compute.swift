@@ -12,14 +12,46 @@ extension SpillingCache {
         forKey key: CacheKey, as type: Value.Type = Value.self,
         orCompute compute: () throws(Failure) -> Value
     ) throws(Failure) -> Value {
+        do {
+            return try valueAny(
+                forKey: key, type: Value.self, orCompute: { try compute() },
+                accepting: { $0 is Failure }) as! Value
+        } catch {
+            // Only `compute`'s errors, or a leader's error accepted as `Failure`, get here.
+            throw error as! Failure
+        }
+    }
+
+    /// The async form: the computation is awaited, and so are concurrent callers' waits.
+    public func value<Value: Spillable, Failure: Error>(
+        forKey key: CacheKey, as type: Value.Type = Value.self,
+        orCompute compute: () async throws(Failure) -> Value
+    ) async throws(Failure) -> Value {
+        do {
+            return try await valueAny(
+                forKey: key, type: Value.self, orCompute: { try await compute() },
+                accepting: { $0 is Failure }) as! Value
+        } catch {
+            throw error as! Failure
+        }
+    }
+
+    /// Get-or-compute on `any Spillable`. A leader's error reaches a waiter only if
+    /// `accepting` says the waiter's closure could have thrown it; otherwise the waiter
+    /// computes for itself.
+    func valueAny(
+        forKey key: CacheKey, type: any Spillable.Type,
+        orCompute compute: () throws -> any Spillable,
+        accepting: (any Error) -> Bool
+    ) throws -> any Spillable {
         while true {
-            switch lookup(key, as: Value.self, startingFlight: true) {
+            switch lookup(key, type: type, startingFlight: true) {
             case .found(let value):
                 return value
             case .missing, .retry:
                 continue
             case .join(let flight):
-                if let value: Value = try joined(flight.wait(), as: Value.self, Failure.self) {
+                if let value = try joined(flight.wait(), type: type, accepting: accepting) {
                     return value
                 }
             case .lead(let flight):
@@ -35,19 +67,20 @@ extension SpillingCache {
         }
     }
 
-    /// The async form: the computation is awaited, and so are concurrent callers' waits.
-    public func value<Value: Spillable, Failure: Error>(
-        forKey key: CacheKey, as type: Value.Type = Value.self,
-        orCompute compute: () async throws(Failure) -> Value
-    ) async throws(Failure) -> Value {
+    /// The async form of ``valueAny(forKey:type:orCompute:accepting:)``.
+    func valueAny(
+        forKey key: CacheKey, type: any Spillable.Type,
+        orCompute compute: () async throws -> any Spillable,
+        accepting: (any Error) -> Bool
+    ) async throws -> any Spillable {
         while true {
-            switch lookup(key, as: Value.self, startingFlight: true) {
+            switch lookup(key, type: type, startingFlight: true) {
             case .found(let value):
                 return value
             case .missing, .retry:
                 continue
             case .join(let flight):
-                if let value: Value = try joined(await flight.wait(), as: Value.self, Failure.self) {
+                if let value = try joined(await flight.wait(), type: type, accepting: accepting) {
                     return value
                 }
             case .lead(let flight):
@@ -65,16 +98,16 @@ extension SpillingCache {
 
     /// A waiter's share of a flight: the value (a hit), the leader's error (a miss), or
     /// `nil` to look again when the outcome is not of this caller's types.
-    private func joined<Value, Failure: Error>(
-        _ outcome: Flight.Outcome, as type: Value.Type, _ failure: Failure.Type
-    ) throws(Failure) -> Value? {
+    private func joined(
+        _ outcome: Flight.Outcome, type: any Spillable.Type, accepting: (any Error) -> Bool
+    ) throws -> (any Spillable)? {
         switch outcome {
         case .success(let value):
-            guard let value = value as? Value else { return nil }
+            guard ObjectIdentifier(Swift.type(of: value)) == ObjectIdentifier(type) else { return nil }
             state.withTrackedLock { $0.recordHit(fromDisk: false) }
             return value
         case .failure(let error):
-            guard let error = error as? Failure else { return nil }
+            guard accepting(error) else { return nil }
             state.withTrackedLock { $0.recordMiss() }
             throw error
         }
@@ -82,9 +115,9 @@ extension SpillingCache {
 
     /// Stores the leader's value and ends the flight in the same critical section, so a
     /// caller always finds either the flight or the value.
-    private func land<Value: Spillable>(_ value: Value, forKey key: CacheKey, flight: Flight) {
+    private func land(_ value: any Spillable, forKey key: CacheKey, flight: Flight) {
         let charge = value.memoryCost + Self.entryOverhead
-        let now = clock.now
+        let now = self.now
         let (jobs, removals) = state.withTrackedLock { state in
             if state.flights[key] === flight { state.flights[key] = nil }
             return state.store(value, charge: charge, forKey: key, now: now)

@@ -3,10 +3,15 @@ import Synchronization
 import SystemPackage
 
 /// The cache's disk work, always done with the lock released.
+///
+/// This core is not generic: values travel as `any Spillable` with the expected type's
+/// identity, so a call from unspecialized code (a memoized wrapper over a parameter pack)
+/// resolves no generic metadata on the way. The typed API in `SpillingCache.swift` and
+/// `SpillingCache+Compute.swift` is a thin shell over it.
 extension SpillingCache {
     /// What a lookup came to, after any disk load.
-    enum LookupOutcome<Value> {
-        case found(Value)
+    enum LookupOutcome {
+        case found(any Spillable)
         case missing
         /// Entries changed under the lookup: look again.
         case retry
@@ -14,44 +19,40 @@ extension SpillingCache {
         case lead(Flight)
     }
 
-    /// Looks `key` up, loading from disk outside the lock when the entry was spilled.
-    func lookup<Value: Spillable>(
-        _ key: CacheKey, as type: Value.Type, startingFlight: Bool
-    ) -> LookupOutcome<Value> {
-        let now = clock.now
+    /// The current time for `timeToLive`; without one the clock is never read.
+    var now: Duration { tracksTime ? clock.now : .zero }
+
+    /// Looks `key` up for a value of `type`, loading from disk outside the lock when the
+    /// entry was spilled.
+    func lookup(_ key: CacheKey, type: any Spillable.Type, startingFlight: Bool) -> LookupOutcome {
         var removals: [UInt64: CacheKey] = [:]
+        let now = self.now
         let step = state.withTrackedLock {
-            $0.lookup(key, now: now, startingFlight: startingFlight, removals: &removals)
+            $0.lookup(
+                key, valueType: ObjectIdentifier(type), now: now, startingFlight: startingFlight,
+                removals: &removals)
         }
-        removeFiles(removals)
+        if !removals.isEmpty { removeFiles(removals) }
         switch step {
-        case .hit(let value):
-            // A value stored as another type is not this caller's value.
-            return (value as? Value).map { .found($0) } ?? .missing
-        case .miss:
-            return .missing
-        case .join(let flight):
-            return .join(flight)
-        case .lead(let flight):
-            return .lead(flight)
-        case .load(let generation):
-            return load(key, generation: generation, as: Value.self)
+        case .hit(let value): return .found(value)
+        case .miss: return .missing
+        case .join(let flight): return .join(flight)
+        case .lead(let flight): return .lead(flight)
+        case .load(let generation): return load(key, generation: generation, type: type)
         }
     }
 
-    private func load<Value: Spillable>(
-        _ key: CacheKey, generation: UInt64, as type: Value.Type
-    ) -> LookupOutcome<Value> {
+    private func load(_ key: CacheKey, generation: UInt64, type: any Spillable.Type) -> LookupOutcome {
         let path = self.path(for: key, generation: generation)
-        var loaded: Value?
+        var loaded: (any Spillable)?
         var failure: String?
         do {
             let bytes = try fileSystem.readFile(atPath: path)
-            loaded = try SpillFileFormat.decode(bytes, key: key, as: Value.self)
+            loaded = try SpillFileFormat.decodeAny(bytes, key: key, type: type)
         } catch {
             failure = String(describing: error)
         }
-        let now = clock.now
+        let now = self.now
         var jobs: [CacheState.SpillJob] = []
         var removals: [UInt64: CacheKey] = [:]
         let (result, failuresBefore, failuresAfter) = state.withTrackedLock { state in
@@ -72,9 +73,36 @@ extension SpillingCache {
         }
     }
 
+    /// Stores a value under `key` and carries out the spills it causes.
+    func storeAny(_ value: any Spillable, forKey key: CacheKey) {
+        let charge = value.memoryCost + Self.entryOverhead
+        let now = self.now
+        let (jobs, removals) = state.withTrackedLock {
+            $0.store(value, charge: charge, forKey: key, now: now)
+        }
+        finish(jobs: jobs, removals: removals)
+    }
+
+    /// The value of `type` stored under `key`, or `nil` (a counted miss).
+    func valueAny(forKey key: CacheKey, type: any Spillable.Type) -> (any Spillable)? {
+        for _ in 0..<Self.lookupAttempts {
+            switch lookup(key, type: type, startingFlight: false) {
+            case .found(let value):
+                return value
+            case .missing:
+                state.withTrackedLock { $0.recordMiss() }
+                return nil
+            case .retry, .join, .lead:
+                continue
+            }
+        }
+        state.withTrackedLock { $0.recordMiss() }
+        return nil
+    }
+
     /// Writes spill jobs, reports them, enforces the disk budget and removes garbage.
     func finish(jobs: [CacheState.SpillJob], removals: [UInt64: CacheKey]) {
-        removeFiles(removals)
+        if !removals.isEmpty { removeFiles(removals) }
         guard !jobs.isEmpty else { return }
         var results: [(CacheState.SpillJob, Int?, String?)] = []
         for job in jobs {

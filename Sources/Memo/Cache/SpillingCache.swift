@@ -35,6 +35,8 @@ public final class SpillingCache: Sendable {
     public let directory: String
 
     let ownsDirectory: Bool
+    /// Whether entries expire; without a `timeToLive` the clock is never read.
+    let tracksTime: Bool
     let fileSystem: any SpillFileSystem
     let clock: any CacheClock
     let logger: Logger
@@ -52,6 +54,7 @@ public final class SpillingCache: Sendable {
         self.configuration = configuration
         self.fileSystem = configuration.fileSystem
         self.clock = configuration.clock
+        self.tracksTime = configuration.timeToLive != nil
         self.logger = configuration.logger
         if let directory = configuration.directory {
             self.directory = directory
@@ -85,33 +88,17 @@ public final class SpillingCache: Sendable {
     /// Stores `value` under `key`, replacing any previous value, and spills least
     /// recently used entries if memory is now over budget.
     public func store<Value: Spillable>(_ value: Value, forKey key: CacheKey) {
-        let charge = value.memoryCost + Self.entryOverhead
-        let now = clock.now
-        let (jobs, removals) = state.withTrackedLock {
-            $0.store(value, charge: charge, forKey: key, now: now)
-        }
-        finish(jobs: jobs, removals: removals)
+        storeAny(value, forKey: key)
     }
 
     /// The value stored under `key`, from memory or reloaded from disk; `nil` on a miss.
     ///
-    /// A value stored as another type is a miss.
+    /// A value stored as another type is a miss (of this type: the entry stays).
     public func value<Value: Spillable>(
         forKey key: CacheKey, as type: Value.Type = Value.self
     ) -> Value? {
-        for _ in 0..<Self.lookupAttempts {
-            switch lookup(key, as: Value.self, startingFlight: false) {
-            case .found(let value):
-                return value
-            case .missing:
-                state.withTrackedLock { $0.recordMiss() }
-                return nil
-            case .retry, .join, .lead:
-                continue
-            }
-        }
-        state.withTrackedLock { $0.recordMiss() }
-        return nil
+        guard let value = valueAny(forKey: key, type: Value.self) else { return nil }
+        return (value as! Value)
     }
 
     /// Removes the value stored under `key` from memory or disk.
@@ -119,7 +106,7 @@ public final class SpillingCache: Sendable {
     /// - Returns: `true` if a usable value was removed.
     @discardableResult
     public func removeValue(forKey key: CacheKey) -> Bool {
-        let now = clock.now
+        let now = self.now
         var removals: [UInt64: CacheKey] = [:]
         let removed = state.withTrackedLock { $0.remove(key, now: now, removals: &removals) }
         removeFiles(removals)

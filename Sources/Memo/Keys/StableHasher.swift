@@ -15,8 +15,10 @@ import Cxxhash
 ///
 /// The hasher is non-copyable: a copy would share the streaming state.
 public struct StableHasher: ~Copyable {
-    /// Bytes hashed in one shot when the input stays this small.
-    @usableFromInline static let inlineCapacity = 256
+    /// Bytes hashed in one shot when the input stays this small: a memoized call's
+    /// function key and a few integers or short strings fit. (256 bytes cost more in
+    /// zeroing and moving the buffer than the streaming state saves.)
+    @usableFromInline static let inlineCapacity = 128
 
     @usableFromInline var buffer: InlineBuffer = InlineBuffer()
     @usableFromInline var count: Int = 0
@@ -33,19 +35,26 @@ public struct StableHasher: ~Copyable {
     /// Appends raw bytes to the encoding.
     ///
     /// Conformances use the typed helpers instead; this is the one place bytes enter.
-    public mutating func write(bytes: UnsafeRawBufferPointer) {
+    /// The common case (the bytes fit the inline buffer) is inlined into the caller.
+    @inlinable public mutating func write(bytes: UnsafeRawBufferPointer) {
+        guard stream == nil, count + bytes.count <= Self.inlineCapacity else {
+            return writeSlowly(bytes)
+        }
+        guard !bytes.isEmpty else { return }
+        let offset = count
+        withUnsafeMutableBytes(of: &buffer) { storage in
+            storage.baseAddress.unsafelyUnwrapped.advanced(by: offset)
+                .copyMemory(from: bytes.baseAddress.unsafelyUnwrapped, byteCount: bytes.count)
+        }
+        count += bytes.count
+    }
+
+    /// Feeds the streaming state, creating it (with what the buffer holds) on the first
+    /// overflow.
+    @usableFromInline mutating func writeSlowly(_ bytes: UnsafeRawBufferPointer) {
         guard !bytes.isEmpty else { return }
         if let stream {
             XXH3_128bits_update(stream, bytes.baseAddress, bytes.count)
-            return
-        }
-        if count + bytes.count <= Self.inlineCapacity {
-            let offset = count
-            withUnsafeMutableBytes(of: &buffer) { storage in
-                storage.baseAddress!.advanced(by: offset)
-                    .copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-            }
-            count += bytes.count
             return
         }
         let state = XXH3_createState()!
@@ -92,18 +101,13 @@ public struct StableHasher: ~Copyable {
 }
 
 extension StableHasher {
-    /// 256 bytes of inline storage, kept as a tuple so it lives inside the hasher.
+    /// 128 bytes of inline storage, kept as a tuple so it lives inside the hasher.
     @usableFromInline struct InlineBuffer {
         @usableFromInline var words:
             (
                 UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
-                UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
                 UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
-            ) = (
-                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0
-            )
+            ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         @inlinable init() {}
     }
 }

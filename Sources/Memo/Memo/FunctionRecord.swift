@@ -1,6 +1,7 @@
 import Synchronization
 
-/// One memoized function's figures: hits, misses and the time its body ran.
+/// One memoized function's figures in one context: hits, misses and the time its body
+/// ran. Hits and misses are atomic counters, so a hit takes no lock here.
 final class FunctionRecord: Sendable {
     struct Counts: Sendable {
         var hits = 0
@@ -11,7 +12,9 @@ final class FunctionRecord: Sendable {
     }
 
     let name: String
-    private let counts = Mutex(Counts())
+    private let hits = Atomic(0)
+    private let misses = Atomic(0)
+    private let computations = Mutex((time: Duration.zero, count: 0))
 
     init(name: String) {
         self.name = name
@@ -19,21 +22,23 @@ final class FunctionRecord: Sendable {
 
     /// Records a call that returned a cached (or concurrently computed) value.
     func recordHit() {
-        counts.withTrackedLock { $0.hits += 1 }
+        hits.add(1, ordering: .relaxed)
     }
 
     /// Records a call that ran the body; `computeTime` is `nil` when the body threw.
     func recordMiss(computeTime: Duration?) {
-        counts.withTrackedLock { counts in
-            counts.misses += 1
-            if let computeTime {
-                counts.computeTime += computeTime
-                counts.completedComputations += 1
-            }
+        misses.add(1, ordering: .relaxed)
+        if let computeTime {
+            computations.withTrackedLock { $0 = ($0.time + computeTime, $0.count + 1) }
         }
     }
 
-    var snapshot: Counts { counts.withTrackedLock { $0 } }
+    var snapshot: Counts {
+        let (time, count) = computations.withTrackedLock { $0 }
+        return Counts(
+            hits: hits.load(ordering: .relaxed), misses: misses.load(ordering: .relaxed),
+            computeTime: time, completedComputations: count)
+    }
 }
 
 extension FunctionRecord.Counts {

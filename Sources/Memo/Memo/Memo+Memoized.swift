@@ -12,6 +12,7 @@ extension Memo {
     ///     hit).
     /// - Returns: A closure of the same shape. Concurrent calls with equal arguments run
     ///   `body` once; the others wait for its result.
+    @inlinable
     public static func memoized<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
         name: String? = nil, version: Int = 0,
         fileID: String = #fileID, line: Int = #line,
@@ -19,12 +20,15 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) -> Result in
-            function.call(function.key(repeat each argument)) { body(repeat each argument) }
+            function.call(function.key(repeat each argument), Result.self) {
+                body(repeat each argument)
+            } as! Result
         }
     }
 
     /// Wraps a throwing function. Errors are passed to the caller (and to concurrent
     /// callers waiting for the same arguments) and never cached.
+    @inlinable
     public static func memoized<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
         name: String? = nil, version: Int = 0,
         fileID: String = #fileID, line: Int = #line,
@@ -32,12 +36,15 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) throws -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) throws -> Result in
-            try function.call(function.key(repeat each argument)) { try body(repeat each argument) }
+            try function.call(function.key(repeat each argument), Result.self) {
+                try body(repeat each argument)
+            } as! Result
         }
     }
 
     /// Wraps an async function. Concurrent callers with equal arguments await the one
     /// computation.
+    @inlinable
     public static func memoized<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
         name: String? = nil, version: Int = 0,
         fileID: String = #fileID, line: Int = #line,
@@ -45,13 +52,14 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) async -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) async -> Result in
-            await function.call(function.key(repeat each argument)) {
+            await function.call(function.key(repeat each argument), Result.self) {
                 await body(repeat each argument)
-            }
+            } as! Result
         }
     }
 
     /// Wraps an async throwing function. Errors are never cached.
+    @inlinable
     public static func memoized<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
         name: String? = nil, version: Int = 0,
         fileID: String = #fileID, line: Int = #line,
@@ -59,9 +67,9 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) async throws -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) async throws -> Result in
-            try await function.call(function.key(repeat each argument)) {
+            try await function.call(function.key(repeat each argument), Result.self) {
                 try await body(repeat each argument)
-            }
+            } as! Result
         }
     }
 
@@ -77,6 +85,7 @@ extension Memo {
     ///
     /// Sub-calls with other arguments never wait on the outer call. A call that recurses
     /// into its own arguments would wait for itself, as any single-flight cache would.
+    @inlinable
     public static func recursive<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
         name: String? = nil, version: Int = 0,
         fileID: String = #fileID, line: Int = #line,
@@ -90,16 +99,17 @@ extension Memo {
 
     /// The memoized closure of a recursive body. Each call hands the body a fresh closure
     /// for its sub-calls, so no closure has to hold itself (no reference cycle).
-    private static func recursiveCall<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
+    @usableFromInline
+    static func recursiveCall<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
         _ function: MemoizedFunction,
         _ body: @escaping @Sendable (
             _ recurse: @Sendable (repeat each Argument) -> Result, repeat each Argument
         ) -> Result
     ) -> @Sendable (repeat each Argument) -> Result {
         return { (argument: repeat each Argument) -> Result in
-            function.call(function.key(repeat each argument)) {
+            function.call(function.key(repeat each argument), Result.self) {
                 body(recursiveCall(function, body), repeat each argument)
-            }
+            } as! Result
         }
     }
 }

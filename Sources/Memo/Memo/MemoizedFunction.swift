@@ -1,13 +1,23 @@
+import Synchronization
+
 /// What a `Memo.memoized` wrapper knows of its function: its identity and version, from
-/// which every call's key is derived.
+/// which every call's key is derived, and where its figures go.
+///
+/// Calls are not generic: the result travels as `any Spillable` and the wrapper (inlined
+/// into the caller, where its types are concrete) casts it back. An unspecialized generic
+/// path here cost most of a hit in runtime metadata lookups.
+@usableFromInline
 final class MemoizedFunction: Sendable {
     /// `name`, or the call site (`#fileID:#line`).
     let identity: String
     let version: Int
     /// The key of (identity, version), hashed once; each call's key hashes it with the
     /// arguments.
-    let functionKey: CacheKey
+    @usableFromInline let functionKey: CacheKey
+    /// The record of the context last called in, so a hit finds it without a lookup.
+    private let lastRecord = Mutex<(context: MemoContext, record: FunctionRecord)?>(nil)
 
+    @usableFromInline
     init(identity: String, version: Int) {
         self.identity = identity
         self.version = version
@@ -18,81 +28,113 @@ final class MemoizedFunction: Sendable {
     var reportName: String { version == 0 ? identity : "\(identity) v\(version)" }
 
     /// The key of one call.
-    @inline(__always)
+    @inlinable
     func key<each Argument: StableHashable>(_ argument: repeat each Argument) -> CacheKey {
         CacheKey(hashing: functionKey, repeat each argument)
     }
 
+    private func record(in context: MemoContext) -> FunctionRecord {
+        lastRecord.withTrackedLock { last in
+            if let last, last.context === context { return last.record }
+            let record = context.record(for: self)
+            last = (context, record)
+            return record
+        }
+    }
+
     /// Returns the cached result of `key`, or runs `body`, recording which it was.
-    func call<Result: Spillable>(_ key: CacheKey, _ body: () -> Result) -> Result {
+    @usableFromInline
+    func call(
+        _ key: CacheKey, _ type: any Spillable.Type, _ body: () -> any Spillable
+    ) -> any Spillable {
         let context = Memo.currentContext
         var computeTime: Duration?
-        let value = context.cache.value(forKey: key) { () -> Result in
-            let start = ContinuousClock.now
-            defer { computeTime = ContinuousClock.now - start }
-            return body()
-        }
-        record(computeTime, in: context, ran: computeTime != nil)
+        // `body` cannot throw, so a leader's error is never taken: `accepting` is false.
+        let value = try! context.cache.valueAny(
+            forKey: key, type: type,
+            orCompute: {
+                let start = ContinuousClock.now
+                defer { computeTime = ContinuousClock.now - start }
+                return body()
+            },
+            accepting: { _ in false })
+        count(computeTime, ran: computeTime != nil, in: context)
         return value
     }
 
-    func call<Result: Spillable>(_ key: CacheKey, _ body: () throws -> Result) throws -> Result {
+    @usableFromInline
+    func call(
+        _ key: CacheKey, _ type: any Spillable.Type, _ body: () throws -> any Spillable
+    ) throws -> any Spillable {
         let context = Memo.currentContext
         var computeTime: Duration?
         var ran = false
         do {
-            let value = try context.cache.value(forKey: key) { () throws -> Result in
-                ran = true
-                let start = ContinuousClock.now
-                let result = try body()
-                computeTime = ContinuousClock.now - start
-                return result
-            }
-            record(computeTime, in: context, ran: ran)
+            let value = try context.cache.valueAny(
+                forKey: key, type: type,
+                orCompute: {
+                    ran = true
+                    let start = ContinuousClock.now
+                    let result = try body()
+                    computeTime = ContinuousClock.now - start
+                    return result
+                },
+                accepting: { _ in true })
+            count(computeTime, ran: ran, in: context)
             return value
         } catch {
-            context.record(for: self).recordMiss(computeTime: nil)
+            record(in: context).recordMiss(computeTime: nil)
             throw error
         }
     }
 
-    func call<Result: Spillable>(_ key: CacheKey, _ body: () async -> Result) async -> Result {
+    @usableFromInline
+    func call(
+        _ key: CacheKey, _ type: any Spillable.Type, _ body: () async -> any Spillable
+    ) async -> any Spillable {
         let context = Memo.currentContext
         var computeTime: Duration?
-        let value = await context.cache.value(forKey: key) { () async -> Result in
-            let start = ContinuousClock.now
-            let result = await body()
-            computeTime = ContinuousClock.now - start
-            return result
-        }
-        record(computeTime, in: context, ran: computeTime != nil)
+        let value = try! await context.cache.valueAny(
+            forKey: key, type: type,
+            orCompute: {
+                let start = ContinuousClock.now
+                let result = await body()
+                computeTime = ContinuousClock.now - start
+                return result
+            },
+            accepting: { _ in false })
+        count(computeTime, ran: computeTime != nil, in: context)
         return value
     }
 
-    func call<Result: Spillable>(
-        _ key: CacheKey, _ body: () async throws -> Result
-    ) async throws -> Result {
+    @usableFromInline
+    func call(
+        _ key: CacheKey, _ type: any Spillable.Type, _ body: () async throws -> any Spillable
+    ) async throws -> any Spillable {
         let context = Memo.currentContext
         var computeTime: Duration?
         var ran = false
         do {
-            let value = try await context.cache.value(forKey: key) { () async throws -> Result in
-                ran = true
-                let start = ContinuousClock.now
-                let result = try await body()
-                computeTime = ContinuousClock.now - start
-                return result
-            }
-            record(computeTime, in: context, ran: ran)
+            let value = try await context.cache.valueAny(
+                forKey: key, type: type,
+                orCompute: {
+                    ran = true
+                    let start = ContinuousClock.now
+                    let result = try await body()
+                    computeTime = ContinuousClock.now - start
+                    return result
+                },
+                accepting: { _ in true })
+            count(computeTime, ran: ran, in: context)
             return value
         } catch {
-            context.record(for: self).recordMiss(computeTime: nil)
+            record(in: context).recordMiss(computeTime: nil)
             throw error
         }
     }
 
-    private func record(_ computeTime: Duration?, in context: MemoContext, ran: Bool) {
-        let record = context.record(for: self)
+    private func count(_ computeTime: Duration?, ran: Bool, in context: MemoContext) {
+        let record = record(in: context)
         if ran { record.recordMiss(computeTime: computeTime) } else { record.recordHit() }
     }
 }

@@ -92,6 +92,16 @@ enum SpillFileFormat {
         return try decoded.get()
     }
 
+    /// Reads back a value of the dynamic type `type`.
+    static func decodeAny(
+        _ bytes: [UInt8], key: CacheKey, type: any Spillable.Type
+    ) throws(SpillFileError) -> any Spillable {
+        func open<Value: Spillable>(_: Value.Type) throws(SpillFileError) -> any Spillable {
+            try decode(bytes, key: key, as: Value.self)
+        }
+        return try open(type)
+    }
+
     /// A 64-bit digest of the value's fully qualified type name, so a file is never read
     /// back as another type.
     static func typeFingerprint<Value>(_ type: Value.Type) -> UInt64 {

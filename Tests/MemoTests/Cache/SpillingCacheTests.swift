@@ -23,7 +23,15 @@ struct SpillingCacheTests {
         let h = try CacheHarness(maxMemory: 10_000)
         h.cache.store(42, forKey: key(1))
         #expect(h.cache.value(forKey: key(1), as: String.self) == nil)
+        #expect(h.cache.stats.misses == 1)
+        #expect(h.cache.stats.hits == 0, "a lookup of another type is one miss, not a hit too")
         #expect(h.cache.value(forKey: key(1), as: Int.self) == 42)
+        #expect(h.cache.stats.hits == 1)
+        // On disk too: the entry stays, and no failure is counted.
+        h.cache.store([UInt8](repeating: 0, count: 20_000), forKey: key(2))  // oversized: disk
+        #expect(h.cache.value(forKey: key(2), as: [Double].self) == nil)
+        #expect(h.cache.stats.failures == 0)
+        #expect(h.cache.value(forKey: key(2), as: [UInt8].self)?.count == 20_000)
     }
 
     @Test("a cached nil is a hit, in memory and after a spill")

@@ -42,7 +42,7 @@ struct CacheKeyTests {
 
     @Test("the streaming path gives the same digest as one-shot hashing")
     func streamingMatchesOneShot() {
-        // 300 one-byte writes cross the inline buffer at byte 256; the digest must not
+        // 300 one-byte writes cross the inline buffer (128 bytes); the digest must not
         // depend on where the switch happens.
         var stepwise = StableHasher()
         for value in 0..<300 { stepwise.write(UInt8(value & 0xFF)) }
