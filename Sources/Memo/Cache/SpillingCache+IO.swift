@@ -47,8 +47,9 @@ extension SpillingCache {
         var loaded: (any Spillable)?
         var failure: String?
         do {
-            let bytes = try fileSystem.readFile(atPath: path)
-            loaded = try SpillFileFormat.decodeAny(bytes, key: key, type: type)
+            loaded = try fileSystem.withFileStream(atPath: path) { stream in
+                try SpillFileFormat.decodeAny(from: &stream, key: key, type: type)
+            }
         } catch {
             failure = String(describing: error)
         }

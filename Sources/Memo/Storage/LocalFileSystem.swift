@@ -107,6 +107,19 @@ public struct LocalFileSystem: SpillFileSystem {
         }
     }
 
+    public func withFileStream<Result>(
+        atPath path: String, _ body: (inout SpillFileStream) throws -> Result
+    ) throws -> Result {
+        let descriptor = try FileDescriptor.open(FilePath(path), .readOnly)
+        return try descriptor.closeAfter {
+            let size = Int(try descriptor.stat().size)
+            var stream = SpillFileStream(size: size) { buffer in
+                try descriptor.read(into: buffer)
+            }
+            return try body(&stream)
+        }
+    }
+
     public func removeFile(atPath path: String) throws {
         guard unlink(path) == 0 else { throw Errno(rawValue: errno) }
     }

@@ -48,56 +48,104 @@ enum SpillFileFormat {
         return SpillFileContents(chunks: [.bytes(header)] + payload)
     }
 
-    /// Reads back a value of type `Value` that must belong to `key`.
+    /// Reads back a value of type `Value` that must belong to `key`, from a whole file's
+    /// bytes.
     static func decode<Value: Spillable>(
         _ bytes: [UInt8], key: CacheKey, as type: Value.Type
     ) throws(SpillFileError) -> Value {
-        guard bytes.count >= headerSize else { throw .truncated }
-        guard bytes[0..<8].elementsEqual(magic) else { throw .badMagic }
-        let version = readLittleEndian(UInt16.self, bytes, at: 8)
-        guard version == Self.version else { throw .unsupportedVersion(version) }
-        guard readLittleEndian(UInt16.self, bytes, at: 10) == UInt16(headerSize),
-            readLittleEndian(UInt32.self, bytes, at: 12) == 0
-        else { throw .badHeader }
-        let fileKey = CacheKey(
-            high: readLittleEndian(UInt64.self, bytes, at: 16),
-            low: readLittleEndian(UInt64.self, bytes, at: 24))
-        guard fileKey == key else { throw .keyMismatch(found: fileKey) }
-        guard readLittleEndian(UInt64.self, bytes, at: 32) == typeFingerprint(Value.self) else {
-            throw .typeMismatch
+        var offset = 0
+        var stream = SpillFileStream(size: bytes.count) { buffer in
+            let count = min(buffer.count, bytes.count - offset)
+            bytes.withUnsafeBytes { source in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<offset + count]))
+            }
+            offset += count
+            return count
         }
-        let payloadCount = readLittleEndian(UInt64.self, bytes, at: 40)
-        guard payloadCount == UInt64(bytes.count - headerSize) else {
-            throw .lengthMismatch(expected: payloadCount, found: bytes.count - headerSize)
+        return try decode(from: &stream, key: key, as: Value.self)
+    }
+
+    /// Reads back a value of type `Value` that must belong to `key`, from a stream over
+    /// the file. Arrays of numbers are read straight into their own storage (one copy,
+    /// from the file); any other payload is read whole, then decoded.
+    static func decode<Value: Spillable>(
+        from stream: inout SpillFileStream, key: CacheKey, as type: Value.Type
+    ) throws(SpillFileError) -> Value {
+        do {
+            return try decodeUnchecked(from: &stream, key: key, as: Value.self)
+        } catch let error as SpillFileError {
+            throw error
+        } catch {
+            throw .unreadable(String(describing: error))
+        }
+    }
+
+    private static func decodeUnchecked<Value: Spillable>(
+        from stream: inout SpillFileStream, key: CacheKey, as type: Value.Type
+    ) throws -> Value {
+        var header = [UInt8](repeating: 0, count: headerSize)
+        guard try header.withUnsafeMutableBytes({ try stream.read(into: $0) }) == headerSize else {
+            throw SpillFileError.truncated
+        }
+        guard header[0..<8].elementsEqual(magic) else { throw SpillFileError.badMagic }
+        let version = readLittleEndian(UInt16.self, header, at: 8)
+        guard version == Self.version else { throw SpillFileError.unsupportedVersion(version) }
+        guard readLittleEndian(UInt16.self, header, at: 10) == UInt16(headerSize),
+            readLittleEndian(UInt32.self, header, at: 12) == 0
+        else { throw SpillFileError.badHeader }
+        let fileKey = CacheKey(
+            high: readLittleEndian(UInt64.self, header, at: 16),
+            low: readLittleEndian(UInt64.self, header, at: 24))
+        guard fileKey == key else { throw SpillFileError.keyMismatch(found: fileKey) }
+        guard readLittleEndian(UInt64.self, header, at: 32) == typeFingerprint(Value.self) else {
+            throw SpillFileError.typeMismatch
+        }
+        let payloadCount = readLittleEndian(UInt64.self, header, at: 40)
+        guard payloadCount == UInt64(stream.size - headerSize) else {
+            throw SpillFileError.lengthMismatch(expected: payloadCount, found: stream.size - headerSize)
         }
         let expected = CacheKey(
-            high: readLittleEndian(UInt64.self, bytes, at: 48),
-            low: readLittleEndian(UInt64.self, bytes, at: 56))
-        let decoded: Result<Value, SpillFileError> = bytes.withUnsafeBytes { raw in
-            let payload = UnsafeRawBufferPointer(rebasing: raw[headerSize...])
-            var checksum = StableHasher()
-            checksum.write(bytes: payload)
-            guard checksum.finalize() == expected else { return .failure(.checksumMismatch) }
-            var reader = SpillReader(payload)
-            do {
-                let value = try Value(unspilling: &reader)
-                guard reader.remaining == 0 else {
-                    return .failure(.payload("\(reader.remaining) bytes left after the value"))
+            high: readLittleEndian(UInt64.self, header, at: 48),
+            low: readLittleEndian(UInt64.self, header, at: 56))
+
+        var checksum = StableHasher()
+        let value: Value
+        if let direct = Value.self as? any DirectSpillDecodable.Type {
+            value = try direct.decodeDirectly(
+                from: &stream, payloadCount: Int(payloadCount), checksum: &checksum) as! Value
+        } else {
+            var payload = [UInt8](repeating: 0, count: Int(payloadCount))
+            guard try payload.withUnsafeMutableBytes({ try stream.read(into: $0) }) == payload.count
+            else {
+                throw SpillFileError.lengthMismatch(
+                    expected: payloadCount, found: stream.position - headerSize)
+            }
+            value = try payload.withUnsafeBytes { raw in
+                checksum.write(bytes: raw)
+                var reader = SpillReader(raw)
+                let value: Value
+                do {
+                    value = try Value(unspilling: &reader)
+                } catch {
+                    throw SpillFileError.payload(String(describing: error))
                 }
-                return .success(value)
-            } catch {
-                return .failure(.payload(String(describing: error)))
+                guard reader.remaining == 0 else {
+                    throw SpillFileError.payload("\(reader.remaining) bytes left after the value")
+                }
+                return value
             }
         }
-        return try decoded.get()
+        // The checksum decides last: a value built from damaged bytes is dropped here.
+        guard checksum.finalize() == expected else { throw SpillFileError.checksumMismatch }
+        return value
     }
 
     /// Reads back a value of the dynamic type `type`.
     static func decodeAny(
-        _ bytes: [UInt8], key: CacheKey, type: any Spillable.Type
+        from stream: inout SpillFileStream, key: CacheKey, type: any Spillable.Type
     ) throws(SpillFileError) -> any Spillable {
         func open<Value: Spillable>(_: Value.Type) throws(SpillFileError) -> any Spillable {
-            try decode(bytes, key: key, as: Value.self)
+            try decode(from: &stream, key: key, as: Value.self)
         }
         return try open(type)
     }
@@ -134,6 +182,8 @@ enum SpillFileError: Error, Equatable, CustomStringConvertible {
     case lengthMismatch(expected: UInt64, found: Int)
     case checksumMismatch
     case payload(String)
+    /// The file could not be read (an I/O error).
+    case unreadable(String)
 
     var description: String {
         switch self {
@@ -147,6 +197,7 @@ enum SpillFileError: Error, Equatable, CustomStringConvertible {
             return "payload length \(found), header says \(expected)"
         case .checksumMismatch: return "payload checksum mismatch"
         case .payload(let reason): return "payload does not decode: \(reason)"
+        case .unreadable(let reason): return "file cannot be read: \(reason)"
         }
     }
 }

@@ -28,6 +28,13 @@ public protocol SpillFileSystem: Sendable {
     /// The whole contents of the file at `path`.
     func readFile(atPath path: String) throws -> [UInt8]
 
+    /// Calls `body` with a stream over the file at `path`, from its start. The default
+    /// reads the whole file with ``readFile(atPath:)``; ``LocalFileSystem`` reads from the
+    /// descriptor as the stream is consumed.
+    func withFileStream<Result>(
+        atPath path: String, _ body: (inout SpillFileStream) throws -> Result
+    ) throws -> Result
+
     /// Removes the file at `path`.
     func removeFile(atPath path: String) throws
 

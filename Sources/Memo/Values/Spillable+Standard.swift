@@ -153,3 +153,36 @@ private func unspillNumberBlock<Element>(
     }
     return try open(number)
 }
+
+/// Values whose spill payload can be read from a file straight into their own storage.
+protocol DirectSpillDecodable: Spillable {
+    /// Reads `payloadCount` bytes of payload from `stream`, feeding them to `checksum`.
+    static func decodeDirectly(
+        from stream: inout SpillFileStream, payloadCount: Int, checksum: inout StableHasher
+    ) throws -> Self
+}
+
+/// An array of numbers reloads as one copy, from the file into the array's memory (the
+/// payload `SpillWriter.writeArray` wrote: a count, then the raw elements).
+extension Array: DirectSpillDecodable where Element: SpillableNumber {
+    static func decodeDirectly(
+        from stream: inout SpillFileStream, payloadCount: Int, checksum: inout StableHasher
+    ) throws -> [Element] {
+        var littleEndianCount: UInt64 = 0
+        let read = try Swift.withUnsafeMutableBytes(of: &littleEndianCount) { try stream.read(into: $0) }
+        let count = Int(truncatingIfNeeded: UInt64(littleEndian: littleEndianCount))
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
+        guard read == 8, count >= 0, !overflow, byteCount == payloadCount - 8 else {
+            throw SpillFileError.payload("an array's count does not match its payload length")
+        }
+        Swift.withUnsafeBytes(of: littleEndianCount) { checksum.write(bytes: $0) }
+        return try [Element](unsafeUninitializedCapacity: count) { storage, initialized in
+            let raw = UnsafeMutableRawBufferPointer(storage)
+            guard try stream.read(into: raw) == raw.count else {
+                throw SpillFileError.lengthMismatch(expected: UInt64(payloadCount), found: stream.position)
+            }
+            checksum.write(bytes: UnsafeRawBufferPointer(raw))
+            initialized = count
+        }
+    }
+}
