@@ -1,2 +1,76 @@
+// memo-bench: every performance claim beside its baseline, measured in the same run.
+// `make bench` builds it in release mode; results go to stdout and .build/benchmarks.json.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Cxxhash
 import Memo
-print("bench")
+import Synchronization
+
+let only = CommandLine.arguments.dropFirst().first
+var results: [BenchmarkResult] = []
+
+@MainActor
+func scenario(_ name: String, _ body: () throws -> BenchmarkResult) rethrows {
+    try scenarios(name) { [try body()] }
+}
+
+@MainActor
+func scenarios(_ name: String, _ body: () throws -> [BenchmarkResult]) rethrows {
+    guard only == nil || name.hasPrefix(only!) else { return }
+    for result in try body() {
+        results.append(result)
+        print(Report.table([result]).split(separator: "\n").last!)
+    }
+    fflush(nil)
+}
+
+/// A scratch directory for spill files, removed at the end.
+let scratch = "/tmp/memo-bench-\(getpid())"
+mkdir(scratch, 0o700)
+defer { Scenarios.removeTree(scratch) }
+
+if only == "profile-hit" {
+    var configuration = CacheConfiguration()
+    configuration.maxMemory = .megabytes(64)
+    try Memo.configure(configuration)
+    let double = Memo.memoized(name: "bench.double") { (x: Int) -> Int in x &* 2 }
+    var sum = 0
+    for i in 0..<200_000 { sum &+= double(i & 1023) }
+    blackHole(sum)
+    exit(0)
+}
+// `memo-bench profile-hit`: 200,000 memoized hits and nothing else, for
+// `valgrind --tool=callgrind`, which counts instructions repeatably on these machines.
+if only == "profile-hit" {
+    var configuration = CacheConfiguration()
+    configuration.maxMemory = .megabytes(64)
+    try Memo.configure(configuration)
+    let double = Memo.memoized(name: "bench.double") { (x: Int) -> Int in x &* 2 }
+    var sum = 0
+    for i in 0..<200_000 { sum &+= double(i & 1023) }
+    blackHole(sum)
+    exit(0)
+}
+
+print("memo-bench: median of \(Measure.repetitions) runs after a warm-up; ours and baseline alternate\n")
+try scenario("1 memoized hit") { try Scenarios.memoizedHit() }
+try scenario("2 key of 8 MiB") { try Scenarios.keyThroughput() }
+try scenario("3 spill+reload") { try Scenarios.spillReload(directory: scratch) }
+try scenario("4 hit latency 1M/1k") { try Scenarios.hitLatencyScaling() }
+try scenario("5 stats, 1M entries") { try Scenarios.statsCost() }
+try scenarios("6 bytes per entry") { try Scenarios.bytesPerEntry() }
+try scenario("7 two-thread hits") { try Scenarios.twoThreadHits() }
+try scenario("8 single flight") { try Scenarios.singleFlight() }
+// Scenario 9 (reopening a persistent directory) waits for persistence: this release
+// refuses `persistent = true` (see BENCHMARKS.md).
+
+print("\n" + Report.table(results))
+let json = Report.json(results)
+if let file = fopen(".build/benchmarks.json", "w") {
+    fputs(json, file)
+    fclose(file)
+    print("\nwrote .build/benchmarks.json")
+}

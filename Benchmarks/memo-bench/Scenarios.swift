@@ -1,0 +1,314 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Cxxhash
+import Dispatch
+import Memo
+import Synchronization
+
+enum Scenarios {
+    /// A cache that never spills in these scenarios (no disk writes), in its own directory.
+    static func memoryCache(_ bytes: ByteCount = .gigabytes(8)) throws -> SpillingCache {
+        var configuration = CacheConfiguration()
+        configuration.maxMemory = bytes
+        return try SpillingCache(configuration)
+    }
+
+    // 1. A memoized (Int) -> Int hit against a Mutex<[Int: Int]> lookup.
+    static func memoizedHit() throws -> BenchmarkResult {
+        var configuration = CacheConfiguration()
+        configuration.maxMemory = .megabytes(64)
+        try Memo.configure(configuration)
+        let double = Memo.memoized(name: "bench.double") { (x: Int) -> Int in x &* 2 }
+        let table = Mutex<[Int: Int]>([:])
+        for x in 0..<1024 {
+            _ = double(x)
+            table.withLock { $0[x] = x &* 2 }
+        }
+        let n = 1_000_000
+        let (ours, baseline) = Measure.pair(
+            iterations: n,
+            ours: {
+                var sum = 0
+                for i in 0..<n { sum &+= double(i & 1023) }
+                blackHole(sum)
+            },
+            baseline: {
+                var sum = 0
+                for i in 0..<n { sum &+= table.withLock { $0[i & 1023]! } }
+                blackHole(sum)
+            })
+        return BenchmarkResult(
+            name: "1 memoized hit", ours: ours * 1e9, baseline: baseline * 1e9, unit: "ns/call",
+            ratio: ours / baseline, target: 2.5, direction: .atMost,
+            note: "Memo.memoized (Int)->Int hit, 1024 hot keys, vs Mutex<[Int: Int]> lookup")
+    }
+
+    // 2. Keying an 8 MiB [Double] against raw XXH3-128 over the same bytes.
+    static func keyThroughput() throws -> BenchmarkResult {
+        let values = (0..<(1 << 20)).map { Double($0) * 0.5 }
+        let bytes = Double(values.count * 8)
+        let n = 20
+        let (ours, baseline) = Measure.pair(
+            iterations: n,
+            ours: {
+                for _ in 0..<n { blackHole(CacheKey(hashing: values)) }
+            },
+            baseline: {
+                for _ in 0..<n {
+                    blackHole(values.withUnsafeBytes { XXH3_128bits($0.baseAddress, $0.count) })
+                }
+            })
+        let oursThroughput = bytes / ours / 1e9
+        let baselineThroughput = bytes / baseline / 1e9
+        return BenchmarkResult(
+            name: "2 key of 8 MiB", ours: oursThroughput, baseline: baselineThroughput,
+            unit: "GB/s", ratio: oursThroughput / baselineThroughput, target: 0.9,
+            direction: .atLeast, note: "CacheKey(hashing: [Double]) vs XXH3_128bits over the bytes")
+    }
+
+    // 3. Spill then reload 8 x 32 MiB [Double] through a 32 MiB budget, against raw
+    //    write + read of the same bytes in the same directory.
+    static func spillReload(directory: String) throws -> BenchmarkResult {
+        let count = 32 << 20 / 8
+        let arrays = (0..<8).map { seed in (0..<count).map { Double($0 ^ seed) } }
+        let bytes = Double(arrays.count * count * 8)
+        var configuration = CacheConfiguration()
+        configuration.maxMemory = .mebibytes(32)
+        configuration.directory = directory + "/cache"
+        let cache = try SpillingCache(configuration)
+        var correct = true
+        let (ours, baseline) = Measure.pair(
+            iterations: 1,
+            ours: {
+                for (i, array) in arrays.enumerated() { cache.store(array, forKey: CacheKey(hashing: i)) }
+                for i in arrays.indices {
+                    let back = cache.value(forKey: CacheKey(hashing: i), as: [Double].self)
+                    correct = correct && back?.count == count
+                }
+                cache.removeAll()
+            },
+            baseline: {
+                for (i, array) in arrays.enumerated() {
+                    let fd = open("\(directory)/raw-\(i)", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+                    array.withUnsafeBytes { raw in
+                        var offset = 0
+                        while offset < raw.count {
+                            offset += write(fd, raw.baseAddress! + offset, raw.count - offset)
+                        }
+                    }
+                    close(fd)
+                }
+                for i in arrays.indices {
+                    let fd = open("\(directory)/raw-\(i)", O_RDONLY)
+                    let back = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+                        let raw = UnsafeMutableRawBufferPointer(buffer)
+                        var offset = 0
+                        while offset < raw.count {
+                            let n = read(fd, raw.baseAddress! + offset, raw.count - offset)
+                            if n <= 0 { break }
+                            offset += n
+                        }
+                        initialized = count
+                    }
+                    close(fd)
+                    blackHole(back)
+                    unlink("\(directory)/raw-\(i)")
+                }
+            })
+        precondition(correct, "reload returned the wrong values")
+        let oursThroughput = bytes / ours / 1e9
+        let baselineThroughput = bytes / baseline / 1e9
+        return BenchmarkResult(
+            name: "3 spill+reload", ours: oursThroughput, baseline: baselineThroughput,
+            unit: "GB/s", ratio: oursThroughput / baselineThroughput, target: 0.6,
+            direction: .atLeast,
+            note: "8 x 32 MiB [Double] stored through a 32 MiB budget and reloaded, vs write+read")
+    }
+
+    /// Median seconds per lookup of random present keys in a cache of `entries` Ints.
+    static func hitLatency(entries: Int, cache: SpillingCache, keys: [CacheKey]) -> Double {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let probes = (0..<200_000).map { _ -> CacheKey in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return keys[Int(state >> 33) % entries]
+        }
+        return Measure.pair(
+            iterations: probes.count,
+            ours: {
+                var sum = 0
+                for key in probes { sum &+= cache.value(forKey: key, as: Int.self)! }
+                blackHole(sum)
+            },
+            baseline: {}
+        ).ours
+    }
+
+    // 4. Hit latency with 1,000,000 entries against 1,000.
+    static func hitLatencyScaling() throws -> BenchmarkResult {
+        let large = try memoryCache()
+        let largeKeys = (0..<1_000_000).map { CacheKey(hashing: $0) }
+        for (i, key) in largeKeys.enumerated() { large.store(i, forKey: key) }
+        let small = try memoryCache()
+        let smallKeys = Array(largeKeys.prefix(1_000))
+        for (i, key) in smallKeys.enumerated() { small.store(i, forKey: key) }
+        var largeSamples: [Double] = []
+        var smallSamples: [Double] = []
+        for _ in 0..<3 {
+            largeSamples.append(hitLatency(entries: largeKeys.count, cache: large, keys: largeKeys))
+            smallSamples.append(hitLatency(entries: smallKeys.count, cache: small, keys: smallKeys))
+        }
+        let ours = Measure.median(largeSamples)
+        let baseline = Measure.median(smallSamples)
+        return BenchmarkResult(
+            name: "4 hit latency 1M/1k", ours: ours * 1e9, baseline: baseline * 1e9, unit: "ns/hit",
+            ratio: ours / baseline, target: 2, direction: .atMost,
+            note: "random hits among 1,000,000 entries vs among 1,000")
+    }
+
+    // 5. stats with 1,000,000 entries.
+    static func statsCost() throws -> BenchmarkResult {
+        let cache = try memoryCache()
+        for i in 0..<1_000_000 { cache.store(i, forKey: CacheKey(hashing: i)) }
+        let n = 1_000_000
+        let (ours, _) = Measure.pair(
+            iterations: n,
+            ours: {
+                var sum = 0
+                for _ in 0..<n { sum &+= cache.stats.memoryEntries }
+                blackHole(sum)
+            },
+            baseline: {})
+        return BenchmarkResult(
+            name: "5 stats, 1M entries", ours: ours * 1e9, baseline: .nan, unit: "ns/call",
+            ratio: ours * 1e9, target: 100, direction: .atMost, note: "cache.stats with 1,000,000 entries")
+    }
+
+    // 6. Resident memory per small entry, bookkeeping included; and how far
+    //    entryOverhead is from the bookkeeping measured.
+    static func bytesPerEntry() throws -> [BenchmarkResult] {
+        let n = 1_000_000
+        let keys = (0..<n).map { CacheKey(hashing: $0) }
+        let before = residentBytes()
+        let cache = try memoryCache()
+        for (i, key) in keys.enumerated() { cache.store(i, forKey: key) }
+        let after = residentBytes()
+        let perEntry = Double(after - before) / Double(n)
+        let charged = Double(cache.stats.memoryBytes) / Double(n)
+        blackHole(cache)
+        let measuredOverhead = perEntry - Double(MemoryLayout<Int>.size)
+        let error = abs(Double(SpillingCache.entryOverhead) - measuredOverhead) / measuredOverhead
+        return [
+            BenchmarkResult(
+                name: "6 bytes per entry", ours: perEntry, baseline: charged, unit: "B/entry",
+                ratio: perEntry, target: 250, direction: .atMost,
+                note: "RSS growth per Int entry; baseline column: bytes charged per entry"),
+            BenchmarkResult(
+                name: "6b entryOverhead error", ours: Double(SpillingCache.entryOverhead),
+                baseline: measuredOverhead, unit: "B", ratio: error * 100, target: 25,
+                direction: .atMost,
+                note: "entryOverhead vs measured bookkeeping per entry; ratio column in %"),
+        ]
+    }
+
+    // 7. Two threads of hits against one.
+    static func twoThreadHits() throws -> BenchmarkResult {
+        let cache = try memoryCache()
+        let keys = (0..<1024).map { CacheKey(hashing: $0) }
+        for (i, key) in keys.enumerated() { cache.store(i, forKey: key) }
+        let perThread = 500_000
+        func run(threads: Int) -> Double {
+            let start = DispatchSemaphore(value: 0)
+            let done = DispatchSemaphore(value: 0)
+            for t in 0..<threads {
+                Thread.detach {
+                    start.wait()
+                    var sum = 0
+                    for i in 0..<perThread { sum &+= cache.value(forKey: keys[(i &+ t &* 517) & 1023], as: Int.self)! }
+                    blackHole(sum)
+                    done.signal()
+                }
+            }
+            let seconds = Measure.seconds {
+                for _ in 0..<threads { start.signal() }
+                for _ in 0..<threads { done.wait() }
+            }
+            return Double(threads * perThread) / seconds
+        }
+        var one: [Double] = []
+        var two: [Double] = []
+        _ = run(threads: 1)
+        for _ in 0..<Measure.repetitions {
+            one.append(run(threads: 1))
+            two.append(run(threads: 2))
+        }
+        let oursThroughput = Measure.median(two)
+        let baselineThroughput = Measure.median(one)
+        return BenchmarkResult(
+            name: "7 two-thread hits", ours: oursThroughput / 1e6, baseline: baselineThroughput / 1e6,
+            unit: "M hits/s", ratio: oursThroughput / baselineThroughput, target: 1.5,
+            direction: .atLeast, note: "aggregate hit throughput, 2 threads vs 1")
+    }
+
+    // 8. Eight threads asking for one slow key: the body runs once.
+    static func singleFlight() throws -> BenchmarkResult {
+        let cache = try memoryCache()
+        let runs = Atomic(0)
+        let key = CacheKey(hashing: "slow")
+        let start = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<8 {
+            Thread.detach {
+                start.wait()
+                let value = cache.value(forKey: key) { () -> Int in
+                    runs.add(1, ordering: .relaxed)
+                    usleep(200_000)
+                    return 42
+                }
+                precondition(value == 42)
+                done.signal()
+            }
+        }
+        for _ in 0..<8 { start.signal() }
+        for _ in 0..<8 { done.wait() }
+        let bodyRuns = Double(runs.load(ordering: .relaxed))
+        return BenchmarkResult(
+            name: "8 single flight", ours: bodyRuns, baseline: 8, unit: "body runs",
+            ratio: bodyRuns, target: 1, direction: .atMost,
+            note: "8 threads get-or-compute one slow key; baseline column: callers")
+    }
+
+    static func removeTree(_ path: String) {
+        guard let directory = opendir(path) else { return }
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            let child = "\(path)/\(name)"
+            if unlink(child) != 0 { removeTree(child) }
+        }
+        closedir(directory)
+        rmdir(path)
+    }
+}
+
+/// A detached POSIX thread, without Foundation.
+enum Thread {
+    static func detach(_ body: @escaping @Sendable () -> Void) {
+        final class Box: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let box = Unmanaged.passRetained(Box(body)).toOpaque()
+        var thread = pthread_t()
+        pthread_create(&thread, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            box.body()
+            return nil
+        }, box)
+        pthread_detach(thread)
+    }
+}
