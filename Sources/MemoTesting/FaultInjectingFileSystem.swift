@@ -284,8 +284,9 @@ public final class FaultInjectingFileSystem: SpillFileSystem {
         return z ^ (z >> 31)
     }
 
-    /// Glob matching where `*` stands for any run of characters.
-    static func matches(_ path: String, pattern: String) -> Bool {
+    /// Whether `path` matches a rule's `pattern`, where `*` stands for any run of
+    /// characters (`/` included) and everything else for itself.
+    public static func matches(_ path: String, pattern: String) -> Bool {
         let parts = pattern.split(separator: "*", omittingEmptySubsequences: false)
         guard parts.count > 1 else { return path == pattern }
         var rest = Substring(path)

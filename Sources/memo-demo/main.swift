@@ -6,7 +6,9 @@
 // removes its cache directory when done.
 //
 // `memo-demo keys` prints sample keys instead (the tests compare them with their own, to
-// show keys are the same in another process).
+// show keys are the same in another process). `memo-demo spill-and-exit` spills into a
+// generated directory, prints its path and exits without clearing: the tests check that
+// the directory is gone after a normal exit.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -16,6 +18,16 @@ import Memo
 
 if CommandLine.arguments.dropFirst().first == "keys" {
     for (name, key) in DemoKeys.samples { print("\(name)\t\(key.hex)") }
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "spill-and-exit" {
+    var configuration = CacheConfiguration()
+    configuration.maxMemory = .kilobytes(1)
+    let cache = try SpillingCache(configuration)
+    for n in 0..<4 { cache.store([Double](repeating: Double(n), count: 100), forKey: CacheKey(hashing: n)) }
+    print(cache.directory)
+    print(cache.stats.diskEntries)
     exit(0)
 }
 
