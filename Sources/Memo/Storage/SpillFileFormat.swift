@@ -53,15 +53,7 @@ enum SpillFileFormat {
     static func decode<Value: Spillable>(
         _ bytes: [UInt8], key: CacheKey, as type: Value.Type
     ) throws(SpillFileError) -> Value {
-        var offset = 0
-        var stream = SpillFileStream(size: bytes.count) { buffer in
-            let count = min(buffer.count, bytes.count - offset)
-            bytes.withUnsafeBytes { source in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<offset + count]))
-            }
-            offset += count
-            return count
-        }
+        var stream = SpillFileStream(bytes: bytes)
         return try decode(from: &stream, key: key, as: Value.self)
     }
 

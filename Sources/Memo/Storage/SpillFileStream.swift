@@ -16,6 +16,19 @@ public struct SpillFileStream: ~Copyable {
         self.readChunk = readChunk
     }
 
+    /// A stream over bytes already in memory (a whole file that was read at once).
+    public init(bytes: [UInt8]) {
+        var offset = 0
+        self.init(size: bytes.count) { buffer in
+            let count = min(buffer.count, bytes.count - offset)
+            bytes.withUnsafeBytes { source in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<offset + count]))
+            }
+            offset += count
+            return count
+        }
+    }
+
     /// Fills `buffer` from the file, and returns how many bytes were read: fewer than
     /// `buffer.count` only at the end of the file.
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
@@ -36,16 +49,7 @@ extension SpillFileSystem {
     public func withFileStream<Result>(
         atPath path: String, _ body: (inout SpillFileStream) throws -> Result
     ) throws -> Result {
-        let bytes = try readFile(atPath: path)
-        var offset = 0
-        var stream = SpillFileStream(size: bytes.count) { buffer in
-            let count = min(buffer.count, bytes.count - offset)
-            bytes.withUnsafeBytes { source in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<offset + count]))
-            }
-            offset += count
-            return count
-        }
+        var stream = SpillFileStream(bytes: try readFile(atPath: path))
         return try body(&stream)
     }
 }

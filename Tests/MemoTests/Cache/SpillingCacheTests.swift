@@ -104,6 +104,22 @@ struct SpillingCacheTests {
         #expect(h.spillPath(of: key(2)) != nil)
     }
 
+    @Test("every touch is a new moment: disk order follows the order of hits")
+    func touchesAdvanceRecency() throws {
+        // One blob fits in memory, one file fits on disk.
+        let h = try CacheHarness(maxMemory: Blob.charge(100), maxDisk: ReferenceModel.fileBytes)
+        h.cache.store(Blob(id: 1, size: 100), forKey: key(1))  // A, in memory
+        h.cache.store(Blob(id: 2, size: 10_000), forKey: key(2))  // O, oversized: on disk
+        #expect(h.cache.value(forKey: key(1), as: Blob.self)?.id == 1)  // touch A
+        #expect(h.cache.value(forKey: key(2), as: Blob.self)?.id == 2)  // touch O, after A
+        h.cache.store(Blob(id: 3, size: 100), forKey: key(3))  // A spills; disk holds one file
+        // A was used before O, so A's file is the least recently used one: it goes.
+        let stats = h.cache.stats
+        #expect(stats.evictions == 1)
+        #expect(h.cache.value(forKey: key(2), as: Blob.self)?.id == 2)
+        #expect(h.cache.value(forKey: key(1), as: Blob.self) == nil)
+    }
+
     @Test("storing again replaces the value and its file, in either tier")
     func replace() throws {
         let h = try CacheHarness(maxMemory: Blob.charge(100))
