@@ -21,6 +21,9 @@ public struct CacheConfiguration: Sendable {
     /// The spill directory, created 0700 if absent. `nil` (the default) is a fresh
     /// directory for this user and process under the temporary directory, removed by
     /// `removeAll()` and at exit.
+    ///
+    /// A directory belongs to one cache at a time: `removeAll()`, deinitialization and
+    /// process exit remove every spill file in it.
     public var directory: String? = nil
 
     /// Whether spill files should survive restarts.

@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 
 /// The process-wide memoization registry: one shared, byte-bounded, spilling cache, and
@@ -34,10 +35,24 @@ public enum Memo {
     }
 
     private static func makeDefaultCache() -> SpillingCache {
+        makeCache(CacheConfiguration())
+    }
+
+    /// A cache for `configuration`; if its spill directory cannot be used, a cache that
+    /// keeps what fits in memory and drops what would spill (each drop a counted failure),
+    /// rather than a process that cannot memoize at all.
+    static func makeCache(_ configuration: CacheConfiguration) -> SpillingCache {
         do {
-            return try SpillingCache(CacheConfiguration())
+            return try SpillingCache(configuration)
         } catch {
-            fatalError("Memo could not create its default cache: \(error)")
+            configuration.logger.warning(
+                "Memo's spill directory is unusable, values that leave memory will be dropped: \(error)")
+            var memoryOnly = configuration
+            memoryOnly.persistent = false
+            memoryOnly.fileSystem = UnavailableFileSystem(reason: String(describing: error))
+            memoryOnly.directory = configuration.directory ?? "/unavailable"
+            // Cannot throw: the directory check is a no-op and persistence is off.
+            return try! SpillingCache(memoryOnly)
         }
     }
 
