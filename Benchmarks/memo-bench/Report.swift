@@ -4,12 +4,15 @@ enum Report {
         var rows = [["scenario", "ours", "baseline", "unit", "ratio", "target", "met"]]
         for result in results {
             rows.append([
-                result.name, number(result.ours), result.baseline.isNaN ? "-" : number(result.baseline),
+                result.name, number(result.ours),
+                result.baseline.isNaN ? "-" : number(result.baseline),
                 result.unit, number(result.ratio), result.targetText, result.met ? "yes" : "NO",
             ])
         }
         var widths = [Int](repeating: 0, count: rows[0].count)
-        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        for row in rows {
+            for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) }
+        }
         return rows.map { row in
             row.enumerated().map { i, cell in
                 let pad = String(repeating: " ", count: widths[i] - cell.count)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import Cxxhash
 import Dispatch
@@ -83,7 +83,9 @@ enum Scenarios {
         let (ours, baseline) = Measure.pair(
             iterations: 1,
             ours: {
-                for (i, array) in arrays.enumerated() { cache.store(array, forKey: CacheKey(hashing: i)) }
+                for (i, array) in arrays.enumerated() {
+                    cache.store(array, forKey: CacheKey(hashing: i))
+                }
                 for i in arrays.indices {
                     let back = cache.value(forKey: CacheKey(hashing: i), as: [Double].self)
                     correct = correct && back?.count == count
@@ -183,7 +185,8 @@ enum Scenarios {
             baseline: {})
         return BenchmarkResult(
             name: "5 stats, 1M entries", ours: ours * 1e9, baseline: .nan, unit: "ns/call",
-            ratio: ours * 1e9, target: 100, direction: .atMost, note: "cache.stats with 1,000,000 entries")
+            ratio: ours * 1e9, target: 100, direction: .atMost,
+            note: "cache.stats with 1,000,000 entries")
     }
 
     // 6. Resident memory per small entry, bookkeeping included; and how far
@@ -226,7 +229,9 @@ enum Scenarios {
                 Thread.detach {
                     start.wait()
                     var sum = 0
-                    for i in 0..<perThread { sum &+= cache.value(forKey: keys[(i &+ t &* 517) & 1023], as: Int.self)! }
+                    for i in 0..<perThread {
+                        sum &+= cache.value(forKey: keys[(i &+ t &* 517) & 1023], as: Int.self)!
+                    }
                     blackHole(sum)
                     done.signal()
                 }
@@ -247,7 +252,8 @@ enum Scenarios {
         let oursThroughput = Measure.median(two)
         let baselineThroughput = Measure.median(one)
         return BenchmarkResult(
-            name: "7 two-thread hits", ours: oursThroughput / 1e6, baseline: baselineThroughput / 1e6,
+            name: "7 two-thread hits", ours: oursThroughput / 1e6,
+            baseline: baselineThroughput / 1e6,
             unit: "M hits/s", ratio: oursThroughput / baselineThroughput, target: 1.5,
             direction: .atLeast, note: "aggregate hit throughput, 2 threads vs 1")
     }
@@ -304,11 +310,13 @@ enum Thread {
         }
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var thread = pthread_t()
-        pthread_create(&thread, nil, { raw in
-            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-            box.body()
-            return nil
-        }, box)
+        pthread_create(
+            &thread, nil,
+            { raw in
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                box.body()
+                return nil
+            }, box)
         pthread_detach(thread)
     }
 }

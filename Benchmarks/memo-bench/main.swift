@@ -1,9 +1,9 @@
 // memo-bench: every performance claim beside its baseline, measured in the same run.
 // `make bench` builds it in release mode; results go to stdout and .build/benchmarks.json.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import Cxxhash
 import Memo
@@ -55,7 +55,9 @@ if only == "profile-hit" {
     exit(0)
 }
 
-print("memo-bench: median of \(Measure.repetitions) runs after a warm-up; ours and baseline alternate\n")
+print(
+    "memo-bench: median of \(Measure.repetitions) runs after a warm-up; ours and baseline alternate\n"
+)
 try scenario("1 memoized hit") { try Scenarios.memoizedHit() }
 try scenario("2 key of 8 MiB") { try Scenarios.keyThroughput() }
 try scenario("3 spill+reload") { try Scenarios.spillReload(directory: scratch) }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 public import Memo
 import Synchronization
@@ -145,7 +145,8 @@ public final class FaultInjectingFileSystem: SpillFileSystem {
     /// Cuts a stored file down to `length` bytes.
     public func truncateFile(atPath path: String, to length: Int) throws {
         let bytes = try wrapped.readFile(atPath: path)
-        try wrapped.writeFile(atPath: path, contents: SpillFileContents(Array(bytes.prefix(length))))
+        try wrapped.writeFile(
+            atPath: path, contents: SpillFileContents(Array(bytes.prefix(length))))
         record(.write, path, .truncateRead(to: length))
     }
 
@@ -262,7 +263,8 @@ public final class FaultInjectingFileSystem: SpillFileSystem {
             (wrapped as? InMemoryFileSystem)?.crash()
             throw Errno.ioError
         case .latency(let duration)?:
-            let microseconds = duration.components.seconds * 1_000_000
+            let microseconds =
+                duration.components.seconds * 1_000_000
                 + duration.components.attoseconds / 1_000_000_000_000
             usleep(UInt32(clamping: microseconds))
             return nil
@@ -272,7 +274,9 @@ public final class FaultInjectingFileSystem: SpillFileSystem {
     }
 
     private func record(_ operation: Operation, _ path: String, _ action: Action) {
-        state.withTrackedLock { $0.log.append(InjectedFault(operation: operation, path: path, action: action)) }
+        state.withTrackedLock {
+            $0.log.append(InjectedFault(operation: operation, path: path, action: action))
+        }
     }
 
     /// SplitMix64: a small, well-mixed generator, so `.oneIn(n, seed:)` is reproducible.

@@ -10,9 +10,9 @@
 // generated directory, prints its path and exits without clearing: the tests check that
 // the directory is gone after a normal exit.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import Memo
 
@@ -25,7 +25,9 @@ if CommandLine.arguments.dropFirst().first == "spill-and-exit" {
     var configuration = CacheConfiguration()
     configuration.maxMemory = .kilobytes(1)
     let cache = try SpillingCache(configuration)
-    for n in 0..<4 { cache.store([Double](repeating: Double(n), count: 100), forKey: CacheKey(hashing: n)) }
+    for n in 0..<4 {
+        cache.store([Double](repeating: Double(n), count: 100), forKey: CacheKey(hashing: n))
+    }
     print(cache.directory)
     print(cache.stats.diskEntries)
     exit(0)
@@ -36,7 +38,7 @@ let sampleCount = 2048
 let interactive = isatty(STDOUT_FILENO) != 0
 
 var configuration = CacheConfiguration()
-configuration.maxMemory = .kilobytes(96)   // about 5 of the 24 spectra and their peaks
+configuration.maxMemory = .kilobytes(96)  // about 5 of the 24 spectra and their peaks
 try Memo.configure(configuration)
 let directory = Memo.cache.directory
 
@@ -70,7 +72,9 @@ print("memory budget \(configuration.maxMemory), spilling to \(directory)\n")
 
 let cold = pass("cold pass")
 let afterCold = Memo.stats
-print("cold pass: \(Format.seconds(cold))  (\(afterCold.misses) computed, \(afterCold.spills) spilled)")
+print(
+    "cold pass: \(Format.seconds(cold))  (\(afterCold.misses) computed, \(afterCold.spills) spilled)"
+)
 
 let warm = pass("warm pass")
 let afterWarm = Memo.stats

@@ -31,7 +31,8 @@ extension CacheState {
             nodes[slot].generation = nextGeneration
             nodes[slot].tier = .writing(value)
             insertIntoDiskList(slot)
-            jobs.append(SpillJob(key: nodes[slot].key, generation: nodes[slot].generation, value: value))
+            jobs.append(
+                SpillJob(key: nodes[slot].key, generation: nodes[slot].generation, value: value))
         }
         return jobs
     }

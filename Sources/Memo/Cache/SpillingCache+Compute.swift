@@ -103,7 +103,9 @@ extension SpillingCache {
     ) throws -> (any Spillable)? {
         switch outcome {
         case .success(let value):
-            guard ObjectIdentifier(Swift.type(of: value)) == ObjectIdentifier(type) else { return nil }
+            guard ObjectIdentifier(Swift.type(of: value)) == ObjectIdentifier(type) else {
+                return nil
+            }
             state.withTrackedLock { $0.recordHit(fromDisk: false) }
             return value
         case .failure(let error):

@@ -42,7 +42,9 @@ extension SpillingCache {
         }
     }
 
-    private func load(_ key: CacheKey, generation: UInt64, type: any Spillable.Type) -> LookupOutcome {
+    private func load(_ key: CacheKey, generation: UInt64, type: any Spillable.Type)
+        -> LookupOutcome
+    {
         let path = self.path(for: key, generation: generation)
         var loaded: (any Spillable)?
         var failure: String?
@@ -64,7 +66,8 @@ extension SpillingCache {
             return (result, before, state.stats.failures)
         }
         if let failure {
-            logFailure("load of \(key.hex) failed: \(failure)", from: failuresBefore, to: failuresAfter)
+            logFailure(
+                "load of \(key.hex) failed: \(failure)", from: failuresBefore, to: failuresAfter)
         }
         finish(jobs: jobs, removals: removals)
         switch result {
@@ -123,7 +126,9 @@ extension SpillingCache {
             return (before, state.stats.failures)
         }
         for case let (job, _, failure?) in results {
-            logFailure("spill of \(job.key.hex) failed: \(failure)", from: failuresBefore, to: failuresAfter)
+            logFailure(
+                "spill of \(job.key.hex) failed: \(failure)", from: failuresBefore,
+                to: failuresAfter)
         }
         removeFiles(garbage)
     }

@@ -36,7 +36,8 @@ extension SpillingCache {
                             key: node.key, tier: tier, charge: node.charge,
                             fileBytes: tier == .disk ? node.fileBytes : 0,
                             fileName: tier == .disk
-                                ? SpillDirectory.fileName(for: node.key, generation: node.generation)
+                                ? SpillDirectory.fileName(
+                                    for: node.key, generation: node.generation)
                                 : nil))
                     slot = node.next
                 }

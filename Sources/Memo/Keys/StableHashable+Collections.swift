@@ -87,10 +87,10 @@ extension Set: StableHashable where Element: StableHashable {
     hasher.write(tag: number.stableTag)
     hasher.write(length: elements.count)
     #if _endian(little)
-    let hashedAsBlock: Void? = elements.withContiguousStorageIfAvailable { storage in
-        hasher.write(bytes: UnsafeRawBufferPointer(storage))
-    }
-    if hashedAsBlock != nil { return }
+        let hashedAsBlock: Void? = elements.withContiguousStorageIfAvailable { storage in
+            hasher.write(bytes: UnsafeRawBufferPointer(storage))
+        }
+        if hashedAsBlock != nil { return }
     #endif
     // Same bytes as the block path: each element's little-endian memory, no tags.
     for element in elements {

@@ -13,7 +13,9 @@ extension Memo {
     /// - Returns: A closure of the same shape. Concurrent calls with equal arguments run
     ///   `body` once; the others wait for its result.
     @inlinable
-    public static func memoized<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
+    public static func memoized<
+        each Argument: StableHashable & SendableMetatype, Result: Spillable
+    >(
         name: String? = nil, version: Int = 0,
         fileID: String = #fileID, line: Int = #line,
         _ body: @escaping @Sendable (repeat each Argument) -> Result
@@ -29,7 +31,9 @@ extension Memo {
     /// Wraps a throwing function. Errors are passed to the caller (and to concurrent
     /// callers waiting for the same arguments) and never cached.
     @inlinable
-    public static func memoized<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
+    public static func memoized<
+        each Argument: StableHashable & SendableMetatype, Result: Spillable
+    >(
         name: String? = nil, version: Int = 0,
         fileID: String = #fileID, line: Int = #line,
         _ body: @escaping @Sendable (repeat each Argument) throws -> Result
@@ -45,7 +49,9 @@ extension Memo {
     /// Wraps an async function. Concurrent callers with equal arguments await the one
     /// computation.
     @inlinable
-    public static func memoized<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
+    public static func memoized<
+        each Argument: StableHashable & SendableMetatype, Result: Spillable
+    >(
         name: String? = nil, version: Int = 0,
         fileID: String = #fileID, line: Int = #line,
         _ body: @escaping @Sendable (repeat each Argument) async -> Result
@@ -60,7 +66,9 @@ extension Memo {
 
     /// Wraps an async throwing function. Errors are never cached.
     @inlinable
-    public static func memoized<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
+    public static func memoized<
+        each Argument: StableHashable & SendableMetatype, Result: Spillable
+    >(
         name: String? = nil, version: Int = 0,
         fileID: String = #fileID, line: Int = #line,
         _ body: @escaping @Sendable (repeat each Argument) async throws -> Result
@@ -86,12 +94,15 @@ extension Memo {
     /// Sub-calls with other arguments never wait on the outer call. A call that recurses
     /// into its own arguments would wait for itself, as any single-flight cache would.
     @inlinable
-    public static func recursive<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
+    public static func recursive<
+        each Argument: StableHashable & SendableMetatype, Result: Spillable
+    >(
         name: String? = nil, version: Int = 0,
         fileID: String = #fileID, line: Int = #line,
-        _ body: @escaping @Sendable (
-            _ recurse: @Sendable (repeat each Argument) -> Result, repeat each Argument
-        ) -> Result
+        _ body:
+            @escaping @Sendable (
+                _ recurse: @Sendable (repeat each Argument) -> Result, repeat each Argument
+            ) -> Result
     ) -> @Sendable (repeat each Argument) -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return recursiveCall(function, body)
@@ -102,9 +113,10 @@ extension Memo {
     @usableFromInline
     static func recursiveCall<each Argument: StableHashable & SendableMetatype, Result: Spillable>(
         _ function: MemoizedFunction,
-        _ body: @escaping @Sendable (
-            _ recurse: @Sendable (repeat each Argument) -> Result, repeat each Argument
-        ) -> Result
+        _ body:
+            @escaping @Sendable (
+                _ recurse: @Sendable (repeat each Argument) -> Result, repeat each Argument
+            ) -> Result
     ) -> @Sendable (repeat each Argument) -> Result {
         return { (argument: repeat each Argument) -> Result in
             function.call(function.key(repeat each argument), Result.self) {

@@ -42,7 +42,9 @@ extension Memo {
         let columns = rows.map(\.count).max() ?? 0
         var widths = [Int](repeating: 0, count: columns)
         for row in rows {
-            for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) }
+            for (column, cell) in row.enumerated() {
+                widths[column] = max(widths[column], cell.count)
+            }
         }
         return rows.map { row in
             row.enumerated().map { column, cell in
@@ -64,10 +66,13 @@ extension Memo {
         let (seconds, attoseconds) = duration.components
         let nanoseconds = Double(seconds) * 1e9 + Double(attoseconds) / 1e9
         let (value, unit): (Double, String) =
-            nanoseconds >= 1e9 ? (nanoseconds / 1e9, "s")
-            : nanoseconds >= 1e6 ? (nanoseconds / 1e6, "ms")
-            : nanoseconds >= 1e3 ? (nanoseconds / 1e3, "µs")
-            : (nanoseconds, "ns")
+            nanoseconds >= 1e9
+            ? (nanoseconds / 1e9, "s")
+            : nanoseconds >= 1e6
+                ? (nanoseconds / 1e6, "ms")
+                : nanoseconds >= 1e3
+                    ? (nanoseconds / 1e3, "µs")
+                    : (nanoseconds, "ns")
         let decimals = value >= 100 ? 0 : value >= 10 ? 1 : 2
         return "\(fixed(value, decimals: decimals)) \(unit)"
     }

@@ -46,7 +46,8 @@ public enum Memo {
             return try SpillingCache(configuration)
         } catch {
             configuration.logger.warning(
-                "Memo's spill directory is unusable, values that leave memory will be dropped: \(error)")
+                "Memo's spill directory is unusable, values that leave memory will be dropped: \(error)"
+            )
             var memoryOnly = configuration
             memoryOnly.persistent = false
             memoryOnly.fileSystem = UnavailableFileSystem(reason: String(describing: error))

@@ -23,7 +23,8 @@ enum SpillFileFormat {
     static let headerSize = 64
 
     /// Builds the file for `value` stored under `key`.
-    static func encode<Value: Spillable>(_ value: Value, key: CacheKey) throws -> SpillFileContents {
+    static func encode<Value: Spillable>(_ value: Value, key: CacheKey) throws -> SpillFileContents
+    {
         var writer = SpillWriter()
         try value.spill(into: &writer)
         let payloadCount = writer.count
@@ -94,7 +95,8 @@ enum SpillFileFormat {
         }
         let payloadCount = readLittleEndian(UInt64.self, header, at: 40)
         guard payloadCount == UInt64(stream.size - headerSize) else {
-            throw SpillFileError.lengthMismatch(expected: payloadCount, found: stream.size - headerSize)
+            throw SpillFileError.lengthMismatch(
+                expected: payloadCount, found: stream.size - headerSize)
         }
         let expected = CacheKey(
             high: readLittleEndian(UInt64.self, header, at: 48),
@@ -103,8 +105,9 @@ enum SpillFileFormat {
         var checksum = StableHasher()
         let value: Value
         if let direct = Value.self as? any DirectSpillDecodable.Type {
-            value = try direct.decodeDirectly(
-                from: &stream, payloadCount: Int(payloadCount), checksum: &checksum) as! Value
+            value =
+                try direct.decodeDirectly(
+                    from: &stream, payloadCount: Int(payloadCount), checksum: &checksum) as! Value
         } else {
             var payload = [UInt8](repeating: 0, count: Int(payloadCount))
             guard try payload.withUnsafeMutableBytes({ try stream.read(into: $0) }) == payload.count

@@ -22,7 +22,8 @@ public struct SpillFileStream: ~Copyable {
         self.init(size: bytes.count) { buffer in
             let count = min(buffer.count, bytes.count - offset)
             bytes.withUnsafeBytes { source in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[offset..<offset + count]))
+                buffer.copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: source[offset..<offset + count]))
             }
             offset += count
             return count

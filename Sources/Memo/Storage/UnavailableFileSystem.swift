@@ -8,9 +8,13 @@ struct UnavailableFileSystem: SpillFileSystem {
     let reason: String
 
     func prepareDirectory(atPath path: String) throws {}
-    func writeFile(atPath path: String, contents: SpillFileContents) throws { throw Errno.readOnlyFileSystem }
+    func writeFile(atPath path: String, contents: SpillFileContents) throws {
+        throw Errno.readOnlyFileSystem
+    }
     func synchronizeFile(atPath path: String) throws { throw Errno.readOnlyFileSystem }
-    func renameFile(atPath source: String, toPath destination: String) throws { throw Errno.readOnlyFileSystem }
+    func renameFile(atPath source: String, toPath destination: String) throws {
+        throw Errno.readOnlyFileSystem
+    }
     func synchronizeDirectory(atPath path: String) throws { throw Errno.readOnlyFileSystem }
     func readFile(atPath path: String) throws -> [UInt8] { throw Errno.noSuchFileOrDirectory }
     func removeFile(atPath path: String) throws { throw Errno.noSuchFileOrDirectory }

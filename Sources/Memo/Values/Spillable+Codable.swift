@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The default for `Codable` types: a binary property list of the value.
@@ -42,7 +42,8 @@ enum CodableSpill {
     static func decode<Value: Decodable>(_ type: Value.Type, from bytes: [UInt8]) throws -> Value {
         let values = try PropertyListDecoder().decode([Value].self, from: Data(bytes))
         guard values.count == 1 else {
-            throw SpillDecodingError.invalid("a Codable payload holds \(values.count) values, not 1")
+            throw SpillDecodingError.invalid(
+                "a Codable payload holds \(values.count) values, not 1")
         }
         return values[0]
     }

@@ -49,7 +49,9 @@ extension ContiguousArray: Spillable where Element: Spillable {
     /// As for `Array`.
     public var memoryCost: Int { Array(self).memoryCost }
     /// The same payload as the equivalent `Array`.
-    public func spill(into writer: inout SpillWriter) throws { try Array(self).spill(into: &writer) }
+    public func spill(into writer: inout SpillWriter) throws {
+        try Array(self).spill(into: &writer)
+    }
     /// Reads an `Array` payload.
     public init(unspilling reader: inout SpillReader) throws {
         self = ContiguousArray(try [Element](unspilling: &reader))
@@ -73,7 +75,8 @@ extension Optional: Spillable where Wrapped: Spillable {
         switch try reader.read(UInt8.self) {
         case 0: self = .none
         case 1: self = .some(try Wrapped(unspilling: &reader))
-        case let other: throw SpillDecodingError.invalid("an Optional tag must be 0 or 1, found \(other)")
+        case let other:
+            throw SpillDecodingError.invalid("an Optional tag must be 0 or 1, found \(other)")
         }
     }
 }
@@ -112,7 +115,9 @@ extension Dictionary: Spillable where Key: Spillable, Value: Spillable {
 extension Set: Spillable where Element: Spillable {
     /// The elements' costs plus a slot's worth of table per element.
     public var memoryCost: Int {
-        reduce(MemoryLayout<Self>.size + heapHeaderCost) { $0 + $1.memoryCost + MemoryLayout<Int>.size }
+        reduce(MemoryLayout<Self>.size + heapHeaderCost) {
+            $0 + $1.memoryCost + MemoryLayout<Int>.size
+        }
     }
     /// The count, then each element.
     public func spill(into writer: inout SpillWriter) throws {
@@ -169,9 +174,12 @@ extension Array: DirectSpillDecodable where Element: SpillableNumber {
         from stream: inout SpillFileStream, payloadCount: Int, checksum: inout StableHasher
     ) throws -> [Element] {
         var littleEndianCount: UInt64 = 0
-        let read = try Swift.withUnsafeMutableBytes(of: &littleEndianCount) { try stream.read(into: $0) }
+        let read = try Swift.withUnsafeMutableBytes(of: &littleEndianCount) {
+            try stream.read(into: $0)
+        }
         let count = Int(truncatingIfNeeded: UInt64(littleEndian: littleEndianCount))
-        let (byteCount, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Element>.stride)
+        let (byteCount, overflow) = count.multipliedReportingOverflow(
+            by: MemoryLayout<Element>.stride)
         guard read == 8, count >= 0, !overflow, byteCount == payloadCount - 8 else {
             throw SpillFileError.payload("an array's count does not match its payload length")
         }
@@ -179,7 +187,8 @@ extension Array: DirectSpillDecodable where Element: SpillableNumber {
         return try [Element](unsafeUninitializedCapacity: count) { storage, initialized in
             let raw = UnsafeMutableRawBufferPointer(storage)
             guard try stream.read(into: raw) == raw.count else {
-                throw SpillFileError.lengthMismatch(expected: UInt64(payloadCount), found: stream.position)
+                throw SpillFileError.lengthMismatch(
+                    expected: UInt64(payloadCount), found: stream.position)
             }
             checksum.write(bytes: UnsafeRawBufferPointer(raw))
             initialized = count

@@ -223,7 +223,9 @@ final class BlockingFileSystem: SpillFileSystem {
     func renameFile(atPath source: String, toPath destination: String) throws {
         try wrapped.renameFile(atPath: source, toPath: destination)
     }
-    func synchronizeDirectory(atPath path: String) throws { try wrapped.synchronizeDirectory(atPath: path) }
+    func synchronizeDirectory(atPath path: String) throws {
+        try wrapped.synchronizeDirectory(atPath: path)
+    }
     func readFile(atPath path: String) throws -> [UInt8] { try wrapped.readFile(atPath: path) }
     func removeFile(atPath path: String) throws { try wrapped.removeFile(atPath: path) }
     func removeDirectory(atPath path: String) throws { try wrapped.removeDirectory(atPath: path) }

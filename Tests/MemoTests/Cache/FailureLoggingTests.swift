@@ -45,7 +45,8 @@ struct FailureLoggingTests {
         for id in 0...10 { cache.store(Blob(id: id, size: 100), forKey: key(id)) }
         #expect(cache.stats.failures == 10)
         let records = captured.records.withTrackedLock { $0 }
-        #expect(records.count == 4, "logged at failures 1, 2, 4 and 8 only: \(records.map(\.message))")
+        #expect(
+            records.count == 4, "logged at failures 1, 2, 4 and 8 only: \(records.map(\.message))")
         #expect(records.allSatisfy { $0.level == .warning })
         #expect(records.first?.message.contains(key(0).hex) == true, "the key is named")
         #expect(records.first?.message.contains("No space left on device") == true, "the reason")

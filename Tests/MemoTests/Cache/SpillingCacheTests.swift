@@ -190,7 +190,8 @@ struct SpillingCacheTests {
         #expect(h.cache.value(forKey: key(2), as: Blob.self) != nil)
         h.clock.advance(by: .seconds(30))  // key(1) is 60 s old: expired
         #expect(h.cache.value(forKey: key(1), as: Blob.self) == nil)
-        #expect(h.cache.value(forKey: key(2), as: Blob.self)?.id == 2, "accesses do not extend life")
+        #expect(
+            h.cache.value(forKey: key(2), as: Blob.self)?.id == 2, "accesses do not extend life")
         h.clock.advance(by: .seconds(30))
         #expect(h.cache.value(forKey: key(2), as: Blob.self) == nil)
         let stats = h.cache.stats

@@ -6,10 +6,12 @@ import Testing
 struct CacheKeyTests {
     @Test("equal inputs give equal keys")
     func equalInputs() {
-        #expect(CacheKey(hashing: "spectrum", [1.0, 2.0], 1024)
-            == CacheKey(hashing: "spectrum", [1.0, 2.0], 1024))
-        #expect(CacheKey(hashing: ["x": [1, 2], "y": [3]])
-            == CacheKey(hashing: ["y": [3], "x": [1, 2]]))
+        #expect(
+            CacheKey(hashing: "spectrum", [1.0, 2.0], 1024)
+                == CacheKey(hashing: "spectrum", [1.0, 2.0], 1024))
+        #expect(
+            CacheKey(hashing: ["x": [1, 2], "y": [3]])
+                == CacheKey(hashing: ["y": [3], "x": [1, 2]]))
         let big = (0..<10_000).map(Double.init)
         #expect(CacheKey(hashing: big) == CacheKey(hashing: Array(big)))
     }

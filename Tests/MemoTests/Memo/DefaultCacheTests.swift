@@ -21,6 +21,7 @@ struct DefaultCacheTests {
         #expect(cache.value(forKey: key(1), as: Blob.self) == nil)
         #expect(cache.stats.failures == 1)
         #expect(cache.stats.memoryBytes <= configuration.maxMemory.bytes)
-        #expect(FileManager.default.contents(atPath: path) == Data("x".utf8), "the file is untouched")
+        #expect(
+            FileManager.default.contents(atPath: path) == Data("x".utf8), "the file is untouched")
     }
 }

@@ -12,7 +12,9 @@ struct ModelPropertyTests {
     @Test("random operations and faults, bounded disk and a time to live")
     func boundedWithExpiry() async {
         await propertyCheck(count: 250, input: operations) { operations in
-            guard var run = try? ModelRun(maxDisk: 6 * ReferenceModel.fileBytes, timeToLive: .seconds(60))
+            guard
+                var run = try? ModelRun(
+                    maxDisk: 6 * ReferenceModel.fileBytes, timeToLive: .seconds(60))
             else { return #expect(Bool(false), "could not create the cache") }
             run.run(operations)
         }

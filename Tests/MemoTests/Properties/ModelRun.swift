@@ -14,7 +14,8 @@ struct ModelRun {
     var stored = 0
 
     init(maxDisk: Int?, timeToLive: Duration?) throws {
-        harness = try CacheHarness(maxMemory: Self.maxMemory, maxDisk: maxDisk, timeToLive: timeToLive)
+        harness = try CacheHarness(
+            maxMemory: Self.maxMemory, maxDisk: maxDisk, timeToLive: timeToLive)
         model = ReferenceModel(
             maxMemory: Self.maxMemory, maxDisk: maxDisk, timeToLive: timeToLive,
             now: harness.clock.now)
@@ -72,14 +73,16 @@ struct ModelRun {
                 harness.faults.inject(.init(.write, on: .nth(1), action: actions[kind]))
                 model.pendingWriteFault = true
             } else {
-                harness.faults.inject(.init(.rename, on: .nth(1), action: .fail(.readOnlyFileSystem)))
+                harness.faults.inject(
+                    .init(.rename, on: .nth(1), action: .fail(.readOnlyFileSystem)))
                 model.pendingRenameFault = true
             }
         case .corruptNextRead:
             harness.faults.inject(.init(.read, on: .nth(1), action: .corruptRead))
             model.pendingReadFault = true
         case .deleteFile(let k):
-            if let entry = cache.indexSnapshot.first(where: { $0.key == key(k) && $0.tier == .disk }),
+            if let entry = cache.indexSnapshot.first(where: { $0.key == key(k) && $0.tier == .disk }
+            ),
                 let name = entry.fileName,
                 (try? harness.faults.deleteFile(atPath: "\(cache.directory)/\(name)")) != nil
             {

@@ -76,7 +76,9 @@ struct ReferenceModel {
         let charge = value.memoryCost + SpillingCache.entryOverhead
         let tier: Tier = charge > maxMemory ? .writing : .memory
         entries.append(
-            Entry(key: key, value: value, charge: charge, storedAt: now, lastAccess: tick, tier: tier))
+            Entry(
+                key: key, value: value, charge: charge, storedAt: now, lastAccess: tick, tier: tier)
+        )
         var writes = tier == .writing ? [key] : []
         writes += selectSpillVictims()
         write(writes)
@@ -176,7 +178,11 @@ struct ReferenceModel {
         for key in keys {
             let i = index(of: key)!
             if pendingWriteFault || pendingRenameFault {
-                if pendingWriteFault { pendingWriteFault = false } else { pendingRenameFault = false }
+                if pendingWriteFault {
+                    pendingWriteFault = false
+                } else {
+                    pendingRenameFault = false
+                }
                 stats.failures += 1
                 entries.remove(at: i)
             } else {

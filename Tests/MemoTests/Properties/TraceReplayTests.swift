@@ -6,8 +6,9 @@ import Testing
 /// access exactly.
 @Suite("Access traces replayed against an independent LRU")
 struct TraceReplayTests {
-    @Test("each trace gives exactly the expected memory hits, disk hits and misses",
-          arguments: ["skewed", "scan", "mixed"])
+    @Test(
+        "each trace gives exactly the expected memory hits, disk hits and misses",
+        arguments: ["skewed", "scan", "mixed"])
     func replay(trace: String) throws {
         let lines = try Fixtures.text("traces/\(trace).tsv").split(separator: "\n")
         let maxMemory = try #require(
@@ -31,9 +32,11 @@ struct TraceReplayTests {
             let after = cache.stats
             #expect(value.id == k)
             let actual =
-                after.diskHits > before.diskHits ? "disk"
-                : after.hits > before.hits ? "memory"
-                : after.misses > before.misses ? "miss" : "none"
+                after.diskHits > before.diskHits
+                ? "disk"
+                : after.hits > before.hits
+                    ? "memory"
+                    : after.misses > before.misses ? "miss" : "none"
             expectedTotals[expected, default: 0] += 1
             actualTotals[actual, default: 0] += 1
             if actual != expected, firstMismatch == nil {

@@ -182,7 +182,8 @@ struct DiskTierTests {
         // And it is made again when needed.
         generated.store([UInt8](repeating: 3, count: 60), forKey: key(3))
         generated.store([UInt8](repeating: 4, count: 60), forKey: key(4))
-        #expect(generated.value(forKey: key(3), as: [UInt8].self) == [UInt8](repeating: 3, count: 60))
+        #expect(
+            generated.value(forKey: key(3), as: [UInt8].self) == [UInt8](repeating: 3, count: 60))
         generated.removeAll()
     }
 }
@@ -246,7 +247,10 @@ struct DirectoryRefusalTests {
     @Test("a missing directory is created with mode 0700")
     func created() throws {
         let path = temporaryDirectoryPath() + "/nested/cache"
-        defer { try? FileManager.default.removeItem(atPath: String(path.dropLast("/nested/cache".count))) }
+        defer {
+            try? FileManager.default.removeItem(
+                atPath: String(path.dropLast("/nested/cache".count)))
+        }
         _ = try SpillingCache(configuration(path))
         #expect(try FilePath(path).stat().permissions == .ownerReadWriteExecute)
     }

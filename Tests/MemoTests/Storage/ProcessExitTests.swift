@@ -11,6 +11,7 @@ struct ProcessExitTests {
         let spilled = try #require(lines.dropFirst().first.flatMap { Int($0) })
         #expect(spilled > 0, "the child spilled files")
         #expect(directory.contains("memo-\(getuid())-"))
-        #expect(!FileManager.default.fileExists(atPath: directory), "\(directory) outlived its process")
+        #expect(
+            !FileManager.default.fileExists(atPath: directory), "\(directory) outlived its process")
     }
 }

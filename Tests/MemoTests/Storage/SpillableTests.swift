@@ -75,8 +75,12 @@ struct SpillableTests {
         }
         #expect(throws: SpillDecodingError.self) { try decode([1, 2], as: Int.self) }
         #expect(throws: SpillDecodingError.self) { try decode([2], as: Bool.self) }
-        #expect(throws: SpillDecodingError.self) { try decode([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], as: [Double].self) }
-        #expect(throws: SpillDecodingError.self) { try decode([2, 0, 0, 0, 0, 0, 0, 0, 0xC3, 0x28], as: String.self) }
+        #expect(throws: SpillDecodingError.self) {
+            try decode([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F], as: [Double].self)
+        }
+        #expect(throws: SpillDecodingError.self) {
+            try decode([2, 0, 0, 0, 0, 0, 0, 0, 0xC3, 0x28], as: String.self)
+        }
         #expect(throws: SpillDecodingError.self) { try decode([7], as: Int?.self) }
     }
 }

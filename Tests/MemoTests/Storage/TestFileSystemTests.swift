@@ -46,11 +46,17 @@ struct TestFileSystemTests {
         faults.inject(.init(.rename, on: .fromNth(2), action: .fail(.readOnlyFileSystem)))
         try faults.writeFile(atPath: "/d/1.spill", contents: contents("1"))
         try faults.writeFile(atPath: "/d/other", contents: contents("x"))  // path does not match
-        #expect(throws: Errno.noSpace) { try faults.writeFile(atPath: "/d/2.spill", contents: contents("2")) }
+        #expect(throws: Errno.noSpace) {
+            try faults.writeFile(atPath: "/d/2.spill", contents: contents("2"))
+        }
         try faults.writeFile(atPath: "/d/3.spill", contents: contents("3"))  // only the 2nd
         try faults.renameFile(atPath: "/d/1.spill", toPath: "/d/one")
-        #expect(throws: Errno.readOnlyFileSystem) { try faults.renameFile(atPath: "/d/3.spill", toPath: "/d/x") }
-        #expect(throws: Errno.readOnlyFileSystem) { try faults.renameFile(atPath: "/d/3.spill", toPath: "/d/y") }
+        #expect(throws: Errno.readOnlyFileSystem) {
+            try faults.renameFile(atPath: "/d/3.spill", toPath: "/d/x")
+        }
+        #expect(throws: Errno.readOnlyFileSystem) {
+            try faults.renameFile(atPath: "/d/3.spill", toPath: "/d/y")
+        }
         #expect(faults.injectedFaults.map(\.operation) == [.write, .rename, .rename])
         #expect(faults.injectedFaults.first?.path == "/d/2.spill")
     }
@@ -80,9 +86,13 @@ struct TestFileSystemTests {
         faults.inject(.init(.read, on: .nth(2), action: .truncateRead(to: 3)))
         #expect(try faults.readFile(atPath: "/d/f") != Array("abcdefgh".utf8))
         #expect(try faults.readFile(atPath: "/d/f") == Array("abc".utf8))
-        #expect(try faults.readFile(atPath: "/d/f") == Array("abcdefgh".utf8), "the stored file is intact")
+        #expect(
+            try faults.readFile(atPath: "/d/f") == Array("abcdefgh".utf8),
+            "the stored file is intact")
         faults.inject(.init(.write, on: .nth(1), action: .shortWrite(keeping: 2)))
-        #expect(throws: Errno.noSpace) { try faults.writeFile(atPath: "/d/g", contents: contents("12345")) }
+        #expect(throws: Errno.noSpace) {
+            try faults.writeFile(atPath: "/d/g", contents: contents("12345"))
+        }
         #expect(try faults.readFile(atPath: "/d/g") == Array("12".utf8), "a partial file is left")
     }
 

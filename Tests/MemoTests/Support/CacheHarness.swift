@@ -38,7 +38,9 @@ struct CacheHarness: Sendable {
 
     /// The total size of the files in the cache directory.
     var fileBytes: Int {
-        files.reduce(0) { $0 + ((try? fileSystem.fileSize(atPath: "\(cache.directory)/\($1)")) ?? 0) }
+        files.reduce(0) {
+            $0 + ((try? fileSystem.fileSize(atPath: "\(cache.directory)/\($1)")) ?? 0)
+        }
     }
 
     /// The path of the one spill file of `key`, if there is exactly one.
