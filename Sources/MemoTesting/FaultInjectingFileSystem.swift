@@ -7,7 +7,7 @@ public import Memo
 import Synchronization
 public import SystemPackage
 
-/// Wraps any ``Memo/SpillFileSystem`` and makes chosen operations fail, return damaged
+/// Wraps any `SpillFileSystem` and makes chosen operations fail, return damaged
 /// data, stall or crash, by rules; every injected fault is logged.
 ///
 /// ```swift
@@ -17,7 +17,7 @@ public import SystemPackage
 /// config.fileSystem = disk
 /// ```
 ///
-/// Besides rules, ``deleteFile(atPath:)``, ``corruptFile(atPath:)``,
+/// Besides rules, ``deleteFile(atPath:)``, ``corruptFile(atPath:at:)``,
 /// ``truncateFile(atPath:to:)`` and ``swapFiles(_:_:)`` change stored files behind the
 /// cache's back.
 public final class FaultInjectingFileSystem: SpillFileSystem {

@@ -2,7 +2,7 @@ public import Memo
 import Synchronization
 import SystemPackage
 
-/// A whole ``Memo/SpillFileSystem`` in memory, with the durability of a real disk.
+/// A whole `SpillFileSystem` in memory, with the durability of a real disk.
 ///
 /// What a process sees and what would survive a power cut are kept apart: a file's data
 /// is durable once `synchronizeFile` ran after its last write, and a name (a creation,

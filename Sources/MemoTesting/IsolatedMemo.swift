@@ -29,7 +29,7 @@ public func withIsolatedMemo<Result>(
     return try await Memo.$isolatedContext.withValue(context) { try await body(clock) }
 }
 
-/// The synchronous form of ``withIsolatedMemo(_:_:)-(_,(TestClock)->Result)``.
+/// The synchronous form of `withIsolatedMemo(_:_:)`.
 public func withIsolatedMemo<Result>(
     _ configuration: CacheConfiguration? = nil,
     _ body: (TestClock) throws -> Result
@@ -53,7 +53,7 @@ public func isolatedConfiguration() -> CacheConfiguration {
 }
 
 /// A Swift Testing trait that runs each test it applies to inside
-/// ``withIsolatedMemo(_:_:)-(_,(TestClock)async throws->Result)``:
+/// `withIsolatedMemo(_:_:)`:
 /// `@Test(.isolatedMemo) func …` or `@Suite(.isolatedMemo) struct …`.
 public struct IsolatedMemoTrait: TestTrait, SuiteTrait, TestScoping {
     /// Applies to each test of a suite, not once to the suite.

@@ -1,7 +1,7 @@
 public import Memo
 import Synchronization
 
-/// A ``Memo/CacheClock`` that moves only when told: `timeToLive` tests without sleeping.
+/// A `CacheClock` that moves only when told: `timeToLive` tests without sleeping.
 ///
 /// ```swift
 /// let clock = TestClock()

@@ -7,6 +7,8 @@ extension Memo {
     ///     results, and the same wrapper created twice does.
     ///   - version: Bump it when the body changes meaning, so earlier results are not
     ///     reused.
+    ///   - fileID: The call site's file, the identity when `name` is `nil`. Leave it.
+    ///   - line: The call site's line, the identity when `name` is `nil`. Leave it.
     ///   - body: The function. Its arguments are any ``StableHashable`` values (zero or
     ///     more); its result any ``Spillable``, `Optional` included (a cached `nil` is a
     ///     hit).
