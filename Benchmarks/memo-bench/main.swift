@@ -27,21 +27,6 @@ func scenarios(_ name: String, _ body: () throws -> [BenchmarkResult]) rethrows 
     fflush(nil)
 }
 
-/// A scratch directory for spill files, removed at the end.
-let scratch = "/tmp/memo-bench-\(getpid())"
-mkdir(scratch, 0o700)
-defer { Scenarios.removeTree(scratch) }
-
-if only == "profile-hit" {
-    var configuration = CacheConfiguration()
-    configuration.maxMemory = .megabytes(64)
-    try Memo.configure(configuration)
-    let double = Memo.memoized(name: "bench.double") { (x: Int) -> Int in x &* 2 }
-    var sum = 0
-    for i in 0..<200_000 { sum &+= double(i & 1023) }
-    blackHole(sum)
-    exit(0)
-}
 // `memo-bench profile-hit`: 200,000 memoized hits and nothing else, for
 // `valgrind --tool=callgrind`, which counts instructions repeatably on these machines.
 if only == "profile-hit" {
@@ -54,6 +39,11 @@ if only == "profile-hit" {
     blackHole(sum)
     exit(0)
 }
+
+/// A scratch directory for spill files, removed at the end.
+let scratch = "/tmp/memo-bench-\(getpid())"
+mkdir(scratch, 0o700)
+defer { Scenarios.removeTree(scratch) }
 
 print(
     "memo-bench: median of \(Measure.repetitions) runs after a warm-up; ours and baseline alternate\n"
