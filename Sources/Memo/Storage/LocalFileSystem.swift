@@ -23,11 +23,8 @@ public struct LocalFileSystem: SpillFileSystem {
         } catch Errno.noSuchFileOrDirectory {
             // Create missing parents with the default mode; only the cache's own folder is
             // locked down to 0700.
-            if let parent = Optional(filePath.removingLastComponent()), !parent.isEmpty,
-                parent != filePath
-            {
-                try? createDirectories(parent)
-            }
+            let parent = filePath.removingLastComponent()
+            if !parent.isEmpty, parent != filePath { createDirectories(parent) }
             guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
                 throw SpillDirectoryError(path: path, reason: .inaccessible(errno: errno))
             }
@@ -46,16 +43,18 @@ public struct LocalFileSystem: SpillFileSystem {
         }
     }
 
-    private func createDirectories(_ path: FilePath) throws {
+    /// `mkdir -p` for the parents; a failure shows up as the cache folder's own mkdir
+    /// failing, with its errno.
+    private func createDirectories(_ path: FilePath) {
         if (try? path.stat()) != nil { return }
         let parent = path.removingLastComponent()
-        if !parent.isEmpty, parent != path { try createDirectories(parent) }
+        if !parent.isEmpty, parent != path { createDirectories(parent) }
         _ = path.withPlatformString { mkdir($0, 0o755) }
     }
 
     public func writeFile(atPath path: String, contents: SpillFileContents) throws {
         let descriptor = try FileDescriptor.open(
-            FilePath(path), .writeOnly, options: [.create, .truncate],
+            FilePath(path), .writeOnly, options: [.create, .truncate, .noFollow],
             permissions: [.ownerReadWrite])
         try descriptor.closeAfter {
             try contents.forEachChunk { chunk in
