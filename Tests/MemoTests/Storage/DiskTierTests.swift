@@ -152,6 +152,22 @@ struct DiskTierTests {
         #expect(disk.faults.injectedFaults.count == 1)
     }
 
+    @Test("a spill never writes through a symbolic link planted at its temporary name")
+    func symbolicLinkAtTemporaryName() throws {
+        let disk = try RealDisk(maxMemory: 1_000)
+        defer { disk.cleanUp() }
+        let target = temporaryDirectoryPath()
+        #expect(FileManager.default.createFile(atPath: target, contents: Data("victim".utf8)))
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        // The first stored value is generation 1; an oversized one is written at once.
+        let planted = "\(disk.path)/\(key(1).hex)-1.spill.tmp"
+        try FileManager.default.createSymbolicLink(atPath: planted, withDestinationPath: target)
+        disk.cache.store([Double](repeating: 1, count: 1_000), forKey: key(1))
+        #expect(disk.cache.stats.failures == 1)
+        #expect(disk.cache.stats.diskEntries == 0)
+        #expect(FileManager.default.contents(atPath: target) == Data("victim".utf8))
+    }
+
     @Test("a failed rename leaves no temporary file")
     func failedRename() throws {
         let (disk, _, _) = try spilledPair()
