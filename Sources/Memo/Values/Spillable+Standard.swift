@@ -14,12 +14,7 @@ extension String: Spillable {
 
 extension Array: Spillable where Element: Spillable {
     /// The element storage and header; for elements that own memory, theirs too.
-    public var memoryCost: Int {
-        if Element.self is any SpillableNumber.Type {
-            return MemoryLayout<Self>.size + heapHeaderCost + count * MemoryLayout<Element>.stride
-        }
-        return reduce(MemoryLayout<Self>.size + heapHeaderCost) { $0 + $1.memoryCost }
-    }
+    public var memoryCost: Int { orderedElementsCost(self) }
 
     /// Numbers are written as one block of memory; other elements one after another.
     public func spill(into writer: inout SpillWriter) throws {
@@ -46,8 +41,8 @@ extension Array: Spillable where Element: Spillable {
 }
 
 extension ContiguousArray: Spillable where Element: Spillable {
-    /// As for `Array`.
-    public var memoryCost: Int { Array(self).memoryCost }
+    /// As for `Array` (computed in place: no copy to an `Array`).
+    public var memoryCost: Int { orderedElementsCost(self) }
     /// The same payload as the equivalent `Array`.
     public func spill(into writer: inout SpillWriter) throws {
         try Array(self).spill(into: &writer)
@@ -136,6 +131,17 @@ extension Set: Spillable where Element: Spillable {
         }
         self = elements
     }
+}
+
+/// What an array-like container costs: its reference, its buffer's header, and its
+/// elements (plain numbers by their stride, anything else by its own cost).
+private func orderedElementsCost<Elements: RandomAccessCollection>(_ elements: Elements) -> Int
+where Elements.Element: Spillable {
+    let container = MemoryLayout<Elements>.size + heapHeaderCost
+    if Elements.Element.self is any SpillableNumber.Type {
+        return container + elements.count * MemoryLayout<Elements.Element>.stride
+    }
+    return elements.reduce(container) { $0 + $1.memoryCost }
 }
 
 /// The one-block writer for an array whose elements are plain numbers, or `nil`.

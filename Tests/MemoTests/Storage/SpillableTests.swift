@@ -63,6 +63,9 @@ struct SpillableTests {
         #expect([UInt8](repeating: 0, count: 1000).memoryCost >= 1000)
         #expect(String(repeating: "x", count: 1000).memoryCost >= 1000)
         #expect(["a": [Double](repeating: 0, count: 100)].memoryCost >= 800)
+        let doubles = [Double](repeating: 0, count: 1000)
+        #expect(ContiguousArray(doubles).memoryCost == doubles.memoryCost)
+        #expect(ContiguousArray(["ab", "c"]).memoryCost == ["ab", "c"].memoryCost)
     }
 
     @Test("malformed payloads throw instead of crashing")
