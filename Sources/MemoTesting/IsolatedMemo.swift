@@ -21,10 +21,7 @@ public func withIsolatedMemo<Result>(
     _ configuration: CacheConfiguration? = nil,
     _ body: (TestClock) async throws -> Result
 ) async throws -> Result {
-    let clock = TestClock()
-    var configuration = configuration ?? isolatedConfiguration()
-    if configuration.clock is SystemCacheClock { configuration.clock = clock }
-    let context = MemoContext(cache: try SpillingCache(configuration))
+    let (context, clock) = try makeIsolatedContext(configuration)
     defer { context.cache.removeAll() }
     return try await Memo.$isolatedContext.withValue(context) { try await body(clock) }
 }
@@ -34,12 +31,20 @@ public func withIsolatedMemo<Result>(
     _ configuration: CacheConfiguration? = nil,
     _ body: (TestClock) throws -> Result
 ) throws -> Result {
+    let (context, clock) = try makeIsolatedContext(configuration)
+    defer { context.cache.removeAll() }
+    return try Memo.$isolatedContext.withValue(context) { try body(clock) }
+}
+
+/// A fresh context for `configuration` (or ``isolatedConfiguration()``), on a new
+/// ``TestClock`` unless the configuration brings a clock of its own.
+private func makeIsolatedContext(
+    _ configuration: CacheConfiguration?
+) throws -> (MemoContext, TestClock) {
     let clock = TestClock()
     var configuration = configuration ?? isolatedConfiguration()
     if configuration.clock is SystemCacheClock { configuration.clock = clock }
-    let context = MemoContext(cache: try SpillingCache(configuration))
-    defer { context.cache.removeAll() }
-    return try Memo.$isolatedContext.withValue(context) { try body(clock) }
+    return (MemoContext(cache: try SpillingCache(configuration)), clock)
 }
 
 /// An isolated configuration: 64 MB of memory, an ``InMemoryFileSystem``, a private
