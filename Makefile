@@ -4,15 +4,18 @@ TSAN_SCRATCH ?= .build-tsan
 
 .PHONY: deps build test demo bench tsan format
 
-# libxxhash-dev is the one system dependency (Sources/Cxxhash). Installed when missing and
-# running as root with apt-get; otherwise we stop and print the exact command.
+# The system libraries: libxxhash-dev (Sources/Cxxhash) and libsqlite3-dev (Sources/CSQLite,
+# the index of persistent directories). Installed when missing and running as root with
+# apt-get; otherwise we stop and print the exact command.
+SYSTEM_PACKAGES = libxxhash-dev libsqlite3-dev pkg-config
 deps:
-	@if ! pkg-config --exists libxxhash 2>/dev/null || [ ! -f /usr/include/xxhash.h ]; then \
+	@if ! pkg-config --exists libxxhash sqlite3 2>/dev/null || [ ! -f /usr/include/xxhash.h ] \
+	    || [ ! -f /usr/include/sqlite3.h ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "make: installing libxxhash-dev with apt-get"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxxhash-dev pkg-config >/dev/null || exit 1; \
+	    echo "make: installing $(SYSTEM_PACKAGES) with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null || exit 1; \
 	  else \
-	    echo "make: libxxhash-dev is missing; run: sudo apt-get update && sudo apt-get install -y libxxhash-dev pkg-config"; \
+	    echo "make: system libraries are missing; run: sudo apt-get update && sudo apt-get install -y $(SYSTEM_PACKAGES)"; \
 	    exit 1; \
 	  fi; \
 	fi

@@ -20,10 +20,16 @@ let package = Package(
             pkgConfig: "libxxhash",
             providers: [.apt(["libxxhash-dev"]), .brew(["xxhash"])]
         ),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+        ),
+        .target(name: "CPlatform"),
         .target(
             name: "Memo",
             dependencies: [
-                "Cxxhash",
+                "Cxxhash", "CSQLite", "CPlatform",
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -38,6 +44,7 @@ let package = Package(
             dependencies: ["Memo", "Cxxhash"],
             path: "Benchmarks/memo-bench"
         ),
+        .executableTarget(name: "memo-worker", dependencies: ["Memo"], path: "Tests/memo-worker"),
         .testTarget(
             name: "MemoTests",
             dependencies: [
@@ -52,7 +59,7 @@ let package = Package(
 
 // Shared settings for every Swift target: Swift 6 mode plus the upcoming features that
 // keep imports honest and existentials explicit.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CPlatform" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("InternalImportsByDefault"))

@@ -20,18 +20,27 @@ public struct CacheConfiguration: Sendable {
 
     /// The spill directory, created 0700 if absent. `nil` (the default) is a fresh
     /// directory for this user and process under the temporary directory, removed by
-    /// `removeAll()` and at exit.
+    /// `removeAll()` and at exit; for a persistent cache, `$XDG_CACHE_HOME/memo` (or
+    /// `~/.cache/memo`).
     ///
-    /// A directory belongs to one cache at a time: `removeAll()`, deinitialization and
-    /// process exit remove every spill file in it.
+    /// A non-persistent directory belongs to one cache at a time: `removeAll()`,
+    /// deinitialization and process exit remove every spill file in it. A persistent
+    /// directory is shared by every cache and process that opens it.
     public var directory: String? = nil
 
-    /// Whether spill files should survive restarts.
+    /// Whether stored values survive restarts and are shared by processes.
     ///
-    /// Not supported yet: ``SpillingCache/init(_:)`` throws
-    /// ``CacheConfigurationError/persistenceNotSupported`` when this is `true`. The
-    /// non-persistent cache removes its files at `removeAll()` and at exit.
+    /// `true`: every stored value is also written to ``directory``, off the caller's path,
+    /// and recorded in the directory's index; a later run, or another process, finds it
+    /// by key. ``SpillingCache/flush()`` (and normal process exit) waits for pending
+    /// writes; `maxDisk` holds for the whole directory; get-or-compute is single-flight
+    /// across processes. `false` (the default): spill files live as long as the cache.
     public var persistent: Bool = false
+
+    /// The index of a persistent directory; `nil` (the default) is SQLite in the
+    /// directory (`memo-index.sqlite`). Tests that keep a persistent cache in
+    /// `MemoTesting`'s `InMemoryFileSystem` give it `MemoTesting`'s `InMemorySpillIndex`.
+    public var index: (any SpillIndex)? = nil
 
     /// How long a value stays usable after it was stored (not after its last access);
     /// `nil` (the default) is forever. Expired entries are misses in either tier.
@@ -53,8 +62,9 @@ public struct CacheConfiguration: Sendable {
 
 /// A configuration the cache cannot run with.
 public enum CacheConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// `persistent = true` was asked for; this release keeps spill files only for the life
-    /// of the process.
+    /// Was thrown for `persistent = true` by releases without persistent directories;
+    /// never thrown now.
+    @available(*, deprecated, message: "persistent caches are supported; this is never thrown")
     case persistenceNotSupported
 
     /// A sentence saying what was wrong and what is accepted.

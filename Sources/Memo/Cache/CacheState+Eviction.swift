@@ -1,9 +1,13 @@
 /// The eviction policy: one recency order for the whole cache.
 ///
 /// - Memory: while the memory charge exceeds `maxMemory`, the least recently used memory
-///   entry leaves memory: an expired one is dropped, any other is spilled to disk.
+///   entry leaves memory: an expired one is dropped; one whose file is kept goes to disk
+///   without a write; one whose file is being written waits for that write; any other is
+///   spilled to a new file.
 /// - Disk: while spill files exceed `maxDisk`, the least recently used file is deleted
-///   (an eviction). Files still being written are not candidates.
+///   (an eviction). Files still being written are not candidates. If the files kept for
+///   values in memory still exceed it, those go too, least recently used first: the
+///   values stay in memory (no eviction) and are written again when they leave.
 ///
 /// In any single-threaded sequence of calls, the entries chosen are exactly those a plain
 /// LRU by bytes would choose (`Tests/MemoTests/Properties` replays both).
@@ -25,14 +29,27 @@ extension CacheState {
             }
             memoryList.remove(slot, in: &nodes)
             dischargeMemory(slot)
-            // Every spill writes a file of a new generation: a removal of an earlier file
-            // of this entry (reloaded, then spilled again) can never hit the new one.
-            nextGeneration += 1
-            nodes[slot].generation = nextGeneration
-            nodes[slot].tier = .writing(value)
-            insertIntoDiskList(slot)
-            jobs.append(
-                SpillJob(key: nodes[slot].key, generation: nodes[slot].generation, value: value))
+            switch nodes[slot].file {
+            case .kept:
+                // Unchanged since it was written or reloaded: its file is already there.
+                keptFiles -= 1
+                nodes[slot].tier = .disk
+                insertIntoDiskList(slot)
+                chargeDiskEntry()
+                recordSpill()
+            case .pending:
+                // Its write is under way; that write's report completes the spill.
+                nodes[slot].tier = .writing(value)
+                insertIntoDiskList(slot)
+            case .none:
+                // Every write is a file of a new generation: a removal of an earlier file
+                // of this entry can never hit the new one.
+                nextGeneration += 1
+                nodes[slot].generation = nextGeneration
+                nodes[slot].tier = .writing(value)
+                insertIntoDiskList(slot)
+                jobs.append(job(for: slot, value: value))
+            }
         }
         return jobs
     }
@@ -48,6 +65,39 @@ extension CacheState {
                 removeEntry(at: slot, into: &removals)
             }
             slot = next
+        }
+        slot = memoryList.head
+        while stats.diskBytes > maxDisk, slot >= 0 {
+            if nodes[slot].file == .kept {
+                removals[nodes[slot].generation] = nodes[slot].key
+                dropKeptFile(at: slot)
+            }
+            slot = nodes[slot].next
+        }
+    }
+
+    /// Applies what a persistent directory's index deleted for its disk budget: entries
+    /// held only on disk are evictions; values in memory lose their file and stay.
+    mutating func applyIndexEvictions(_ evicted: [SpillIndexEntry]) {
+        var ignored: [UInt64: CacheKey] = [:]
+        for entry in evicted {
+            guard let slot = index[entry.key],
+                SpillDirectory.fileName(for: entry.key, generation: nodes[slot].generation)
+                    == entry.fileName
+            else {
+                // Another process's entry, or one this cache no longer holds.
+                recordEviction()
+                continue
+            }
+            switch nodes[slot].tier {
+            case .disk:
+                recordEviction()
+                removeEntry(at: slot, into: &ignored)
+            case .memory where nodes[slot].file == .kept:
+                dropKeptFile(at: slot)
+            case .memory, .writing:
+                break
+            }
         }
     }
 

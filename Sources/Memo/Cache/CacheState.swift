@@ -1,12 +1,17 @@
 /// Everything a ``SpillingCache`` knows, kept behind its one lock.
 ///
 /// The state never performs I/O. Operations that need the disk return work orders
-/// (``SpillJob``s to write, paths to remove, files to load) that the cache carries out
+/// (``SpillJob``s to write, files to remove, files to load) that the cache carries out
 /// after releasing the lock, then reports back with `completeSpill` / `completeLoad`.
-/// Each stored value, and each of its spills, gets a new generation, unique for the life
-/// of the cache, and its spill file is named by it. A report whose generation no longer
-/// matches (the entry was removed, replaced, reloaded or spilled again meanwhile) changes
-/// nothing but the removal of the file it wrote.
+/// Each stored value, and each of its writes, gets a new generation, unique for the life
+/// of the cache (and, in a persistent directory, among the processes sharing it), and its
+/// spill file is named by it. A report whose generation no longer matches (the entry was
+/// removed, replaced or written again meanwhile) changes nothing but the removal of the
+/// file it wrote.
+///
+/// Files are kept while their value is unchanged: a value reloaded from disk keeps its
+/// file, so leaving memory again writes nothing; in a persistent cache every stored value
+/// gets its file at once (``FileState``).
 ///
 /// The eviction policy is in `CacheState+Eviction.swift`; every change of a counter or
 /// size is in `CacheState+Accounting.swift`.
@@ -20,6 +25,17 @@ struct CacheState {
         case writing(any Spillable)
         /// In the spill file of its generation.
         case disk
+    }
+
+    /// The spill file of an entry in memory.
+    enum FileState: UInt8 {
+        /// None: leaving memory writes one.
+        case none
+        /// Being written (a persistent cache writes every stored value): leaving memory
+        /// waits for that write instead of starting another.
+        case pending
+        /// Written and unchanged since: leaving memory writes nothing.
+        case kept
     }
 
     struct Node {
@@ -37,6 +53,10 @@ struct CacheState {
         var tier: Tier
         var previous: Int
         var next: Int
+        /// The function the value belongs to, an index into `functions`.
+        var function: Int32
+        /// For a memory entry: whether its file exists. Disk entries always have one.
+        var file: FileState
     }
 
     /// A value to write to its spill file, outside the lock.
@@ -44,6 +64,7 @@ struct CacheState {
         var key: CacheKey
         var generation: UInt64
         var value: any Spillable
+        var function: StoredFunction
     }
 
     /// What a lookup found, under the lock.
@@ -53,16 +74,20 @@ struct CacheState {
         /// Nothing usable (not counted yet: the caller decides what the miss is).
         case miss
         /// A spill file to read outside the lock; report with `completeLoad`.
-        case load(generation: UInt64)
+        case load(generation: UInt64, function: StoredFunction)
         /// Another caller is computing the key; wait for it.
         case join(Flight)
-        /// This caller must compute the key (a miss, counted).
+        /// This caller must find or compute the key (its miss is not counted yet).
         case lead(Flight)
     }
 
     let maxMemory: Int
+    /// The disk budget this state enforces itself; `nil` in a persistent cache, whose
+    /// index holds the budget for the whole directory.
     let maxDisk: Int?
     let timeToLive: Duration?
+    /// Whether every stored value is written to disk at once (a persistent directory).
+    let writesEveryValue: Bool
 
     var index: [CacheKey: Int] = [:]
     var nodes: [Node] = []
@@ -72,22 +97,34 @@ struct CacheState {
     /// Writing and disk entries, least recently used first.
     var diskList = RecencyList()
     var clock: UInt64 = 0
-    var nextGeneration: UInt64 = 0
+    var nextGeneration: UInt64
     var stats = CacheStats()
+    /// Memory entries whose file is kept on disk (their files count in `diskBytes`).
+    var keptFiles = 0
+    /// A persistent directory's totals, as of this cache's last index transaction.
+    var directoryTotals: SpillIndexTotals?
     var flights: [CacheKey: Flight] = [:]
+    var functions: [StoredFunction] = [.none]
+    var functionIDs: [StoredFunction: Int32] = [.none: 0]
 
-    init(maxMemory: Int, maxDisk: Int?, timeToLive: Duration?) {
+    init(
+        maxMemory: Int, maxDisk: Int?, timeToLive: Duration?, writesEveryValue: Bool = false,
+        firstGeneration: UInt64 = 0
+    ) {
         self.maxMemory = maxMemory
         self.maxDisk = maxDisk
         self.timeToLive = timeToLive
+        self.writesEveryValue = writesEveryValue
+        self.nextGeneration = firstGeneration
     }
 
     // MARK: Operations
 
-    /// Stores `value` under `key`, replacing any entry. Returns the spills this causes and
+    /// Stores `value` under `key`, replacing any entry. Returns the writes this causes and
     /// the files that become garbage.
     mutating func store(
-        _ value: any Spillable, charge: Int, forKey key: CacheKey, now: Duration
+        _ value: any Spillable, charge: Int, forKey key: CacheKey,
+        function: StoredFunction = .none, now: Duration
     ) -> (jobs: [SpillJob], removals: [UInt64: CacheKey]) {
         var removals: [UInt64: CacheKey] = [:]
         if let slot = index[key] { removeEntry(at: slot, into: &removals) }
@@ -96,15 +133,17 @@ struct CacheState {
         let node = Node(
             key: key, valueType: ObjectIdentifier(type(of: value)), generation: nextGeneration,
             storedAt: now, lastAccess: clock,
-            charge: charge, fileBytes: 0, tier: .memory(value), previous: -1, next: -1)
+            charge: charge, fileBytes: 0, tier: .memory(value), previous: -1, next: -1,
+            function: functionID(function), file: writesEveryValue ? .pending : .none)
         let slot = allocate(node)
         index[key] = slot
         var jobs: [SpillJob] = []
+        if writesEveryValue { jobs.append(job(for: slot, value: value)) }
         if charge > maxMemory {
             // Too big for memory at all: straight to disk, never charged to memory.
             nodes[slot].tier = .writing(value)
             insertIntoDiskList(slot)
-            jobs.append(SpillJob(key: key, generation: nodes[slot].generation, value: value))
+            if !writesEveryValue { jobs.append(job(for: slot, value: value)) }
         } else {
             memoryList.append(slot, in: &nodes)
             chargeMemory(slot)
@@ -136,7 +175,9 @@ struct CacheState {
                     recordHit(fromDisk: false)
                     return .hit(value)
                 case .disk:
-                    return .load(generation: nodes[slot].generation)
+                    return .load(
+                        generation: nodes[slot].generation,
+                        function: functions[Int(nodes[slot].function)])
                 }
             }
         }
@@ -144,18 +185,19 @@ struct CacheState {
         if let flight = flights[key] { return .join(flight) }
         let flight = Flight()
         flights[key] = flight
-        recordMiss()
         return .lead(flight)
     }
 
     /// Reports a load of `key`'s spill file of `generation`.
     ///
     /// On success the value is a hit (counted) and, if it fits, moves back to memory,
-    /// possibly spilling others. On failure the entry is dropped and counted in
-    /// `failures`; the caller decides what the miss is. `nil` means the entry changed
-    /// while the file was read and the load says nothing: look again.
+    /// keeping its file, possibly spilling others. On failure the entry is dropped and,
+    /// unless `countsAsFailure` is false (a file another process evicted), counted in
+    /// `failures`; the caller decides what the miss is. `nil` means the entry changed while
+    /// the file was read and the load says nothing: look again.
     mutating func completeLoad(
-        _ key: CacheKey, generation: UInt64, loaded: (any Spillable)?, now: Duration,
+        _ key: CacheKey, generation: UInt64, loaded: (any Spillable)?,
+        countsAsFailure: Bool = true, now: Duration,
         jobs: inout [SpillJob], removals: inout [UInt64: CacheKey]
     ) -> Bool? {
         guard let slot = index[key], nodes[slot].generation == generation,
@@ -167,16 +209,18 @@ struct CacheState {
             return loaded == nil ? nil : true
         }
         guard let loaded else {
-            recordFailure()
+            if countsAsFailure { recordFailure() }
             removeEntry(at: slot, into: &removals)
             return false
         }
         recordHit(fromDisk: true)
         if nodes[slot].charge <= maxMemory {
+            // Back to memory; the file stays, so leaving memory again writes nothing.
             diskList.remove(slot, in: &nodes)
-            dischargeDisk(slot)
-            removals[generation] = key
+            dischargeDiskEntry()
             nodes[slot].tier = .memory(loaded)
+            nodes[slot].file = .kept
+            keptFiles += 1
             clock += 1
             nodes[slot].lastAccess = clock
             memoryList.append(slot, in: &nodes)
@@ -188,26 +232,80 @@ struct CacheState {
         return true
     }
 
+    /// Takes in a value this cache did not hold but found in its persistent directory's
+    /// index and read from the file `generation` names: a hit from disk, kept in memory
+    /// with its file if it fits. Nothing changes if the key was stored meanwhile.
+    mutating func adopt(
+        _ value: any Spillable, charge: Int, forKey key: CacheKey, generation: UInt64,
+        fileBytes: Int, function: StoredFunction, storedAt: Duration, now: Duration,
+        jobs: inout [SpillJob], removals: inout [UInt64: CacheKey]
+    ) {
+        recordHit(fromDisk: true)
+        guard index[key] == nil else { return }
+        clock += 1
+        let node = Node(
+            key: key, valueType: ObjectIdentifier(type(of: value)), generation: generation,
+            storedAt: storedAt, lastAccess: clock, charge: charge, fileBytes: fileBytes,
+            tier: .memory(value), previous: -1, next: -1, function: functionID(function),
+            file: .kept)
+        let slot = allocate(node)
+        index[key] = slot
+        chargeFile(slot)
+        if charge > maxMemory {
+            nodes[slot].tier = .disk
+            insertIntoDiskList(slot)
+            chargeDiskEntry()
+        } else {
+            keptFiles += 1
+            memoryList.append(slot, in: &nodes)
+            chargeMemory(slot)
+            jobs += spillVictims(now: now, removals: &removals)
+        }
+    }
+
     /// Reports the outcome of a spill job: the file's size, or `nil` if it failed.
+    ///
+    /// - Returns: whether the job's entry is still current (its file is now in use).
+    @discardableResult
     mutating func completeSpill(
         _ job: SpillJob, fileBytes: Int?, removals: inout [UInt64: CacheKey]
-    ) {
-        guard let slot = index[job.key], nodes[slot].generation == job.generation,
-            case .writing = nodes[slot].tier
-        else {
+    ) -> Bool {
+        guard let slot = index[job.key], nodes[slot].generation == job.generation else {
             // The entry went away while its file was written: the file is garbage.
             if fileBytes != nil { removals[job.generation] = job.key }
-            return
+            return false
         }
-        guard let fileBytes else {
-            recordFailure()
-            removeEntry(at: slot, into: &removals)
-            return
+        switch nodes[slot].tier {
+        case .writing:
+            guard let fileBytes else {
+                recordFailure()
+                removeEntry(at: slot, into: &removals)
+                return false
+            }
+            nodes[slot].tier = .disk
+            nodes[slot].file = .kept
+            nodes[slot].fileBytes = fileBytes
+            chargeFile(slot)
+            chargeDiskEntry()
+            recordSpill()
+            return true
+        case .memory:
+            // A write of a value still in memory (a persistent cache writes every value).
+            guard nodes[slot].file == .pending else { return false }
+            guard let fileBytes else {
+                recordFailure()
+                nodes[slot].file = .none
+                return false
+            }
+            nodes[slot].file = .kept
+            nodes[slot].fileBytes = fileBytes
+            chargeFile(slot)
+            keptFiles += 1
+            return true
+        case .disk:
+            if fileBytes != nil { removals[job.generation] = job.key }
+            return false
         }
-        nodes[slot].tier = .disk
-        nodes[slot].fileBytes = fileBytes
-        chargeDisk(slot)
-        recordSpill()
     }
 
     /// Removes `key`. `true` if it held a usable value; an expired entry is removed and
@@ -229,6 +327,7 @@ struct CacheState {
         freeSlots = []
         memoryList = RecencyList()
         diskList = RecencyList()
+        keptFiles = 0
         resetSizes()
     }
 
@@ -246,17 +345,32 @@ struct CacheState {
         case .memory:
             memoryList.remove(slot, in: &nodes)
             dischargeMemory(slot)
+            if node.file == .kept {
+                dischargeFile(slot)
+                keptFiles -= 1
+                removals[node.generation] = node.key
+            }
+        // A pending write's report finds the generation gone and removes its file.
         case .writing:
             // The job's report will find the generation gone and remove its file.
             diskList.remove(slot, in: &nodes)
         case .disk:
             diskList.remove(slot, in: &nodes)
-            dischargeDisk(slot)
+            dischargeFile(slot)
+            dischargeDiskEntry()
             removals[node.generation] = node.key
         }
         index[node.key] = nil
         nodes[slot].tier = .disk
         freeSlots.append(slot)
+    }
+
+    /// Forgets the kept file of a memory entry (deleted for the disk budget); the value
+    /// stays in memory and will be written again when it leaves.
+    mutating func dropKeptFile(at slot: Int) {
+        dischargeFile(slot)
+        keptFiles -= 1
+        nodes[slot].file = .none
     }
 
     mutating func allocate(_ node: Node) -> Int {
@@ -266,6 +380,20 @@ struct CacheState {
         }
         nodes.append(node)
         return nodes.count - 1
+    }
+
+    mutating func functionID(_ function: StoredFunction) -> Int32 {
+        if let id = functionIDs[function] { return id }
+        let id = Int32(functions.count)
+        functions.append(function)
+        functionIDs[function] = id
+        return id
+    }
+
+    func job(for slot: Int, value: any Spillable) -> SpillJob {
+        SpillJob(
+            key: nodes[slot].key, generation: nodes[slot].generation, value: value,
+            function: functions[Int(nodes[slot].function)])
     }
 
     /// Marks an entry most recently used in the list that holds it (callers know which:

@@ -39,13 +39,17 @@ extension SpillingCache {
     /// Get-or-compute on `any Spillable`. A leader's error reaches a waiter only if
     /// `accepting` says the waiter's closure could have thrown it; otherwise the waiter
     /// computes for itself.
+    ///
+    /// In a persistent cache the leader also holds the key's directory-wide lock while it
+    /// looks in the directory, computes and records the value, so other processes wait
+    /// for its result instead of computing it too.
     func valueAny(
-        forKey key: CacheKey, type: any Spillable.Type,
+        forKey key: CacheKey, type: any Spillable.Type, function: StoredFunction = .none,
         orCompute compute: () throws -> any Spillable,
         accepting: (any Error) -> Bool
     ) throws -> any Spillable {
         while true {
-            switch lookup(key, type: type, startingFlight: true) {
+            switch lookup(key, type: type, function: function, startingFlight: true) {
             case .found(let value):
                 return value
             case .missing, .retry:
@@ -55,9 +59,15 @@ extension SpillingCache {
                     return value
                 }
             case .lead(let flight):
+                let locked = lockDirectory(key)
+                defer { if locked { persistence?.index.unlockComputation(of: key) } }
+                if let value = leadFromDirectory(key, type: type, function: function, flight) {
+                    return value
+                }
+                state.withTrackedLock { $0.recordMiss() }
                 do {
                     let value = try compute()
-                    land(value, forKey: key, flight: flight)
+                    land(value, forKey: key, function: function, flight: flight)
                     return value
                 } catch {
                     abandon(key, flight: flight, error: error)
@@ -67,14 +77,15 @@ extension SpillingCache {
         }
     }
 
-    /// The async form of ``valueAny(forKey:type:orCompute:accepting:)``.
+    /// The async form of ``valueAny(forKey:type:function:orCompute:accepting:)``. Waiting
+    /// for another process's lock polls with `Task.sleep`: no cooperative thread blocks.
     func valueAny(
-        forKey key: CacheKey, type: any Spillable.Type,
+        forKey key: CacheKey, type: any Spillable.Type, function: StoredFunction = .none,
         orCompute compute: () async throws -> any Spillable,
         accepting: (any Error) -> Bool
     ) async throws -> any Spillable {
         while true {
-            switch lookup(key, type: type, startingFlight: true) {
+            switch lookup(key, type: type, function: function, startingFlight: true) {
             case .found(let value):
                 return value
             case .missing, .retry:
@@ -84,9 +95,15 @@ extension SpillingCache {
                     return value
                 }
             case .lead(let flight):
+                let locked = await lockDirectoryPolling(key)
+                defer { if locked { persistence?.index.unlockComputation(of: key) } }
+                if let value = leadFromDirectory(key, type: type, function: function, flight) {
+                    return value
+                }
+                state.withTrackedLock { $0.recordMiss() }
                 do {
                     let value = try await compute()
-                    land(value, forKey: key, flight: flight)
+                    land(value, forKey: key, function: function, flight: flight)
                     return value
                 } catch {
                     abandon(key, flight: flight, error: error)
@@ -94,6 +111,55 @@ extension SpillingCache {
                 }
             }
         }
+    }
+
+    /// Takes the key's directory-wide lock, blocking until another process's computation
+    /// ends (or its process dies). `false` without a persistent directory, or when the
+    /// lock cannot be had (then this caller computes, at worst twice across processes).
+    private func lockDirectory(_ key: CacheKey) -> Bool {
+        guard let persistence else { return false }
+        do {
+            return try persistence.index.lockComputation(of: key, wait: true)
+        } catch {
+            recordFailure("lock of \(key.hex) failed: \(error)")
+            return false
+        }
+    }
+
+    /// ``lockDirectory(_:)`` for async callers: tries, and sleeps between tries (1 ms,
+    /// doubling to 50 ms). A cancelled task stops waiting and computes.
+    private func lockDirectoryPolling(_ key: CacheKey) async -> Bool {
+        guard let persistence else { return false }
+        var pause = Duration.milliseconds(1)
+        while true {
+            do {
+                if try persistence.index.lockComputation(of: key, wait: false) { return true }
+            } catch {
+                recordFailure("lock of \(key.hex) failed: \(error)")
+                return false
+            }
+            do {
+                try await Task.sleep(for: pause)
+            } catch {
+                return false
+            }
+            pause = min(pause * 2, .milliseconds(50))
+        }
+    }
+
+    /// A leader's look in the persistent directory, where another process may have put
+    /// the value while this one waited for the lock: if found, the flight ends with it.
+    private func leadFromDirectory(
+        _ key: CacheKey, type: any Spillable.Type, function: StoredFunction, _ flight: Flight
+    ) -> (any Spillable)? {
+        guard persistence != nil,
+            let value = lookupDirectory(key, type: type, function: function)
+        else { return nil }
+        state.withTrackedLock { state in
+            if state.flights[key] === flight { state.flights[key] = nil }
+        }
+        flight.finish(.success(value))
+        return value
     }
 
     /// A waiter's share of a flight: the value (a hit), the leader's error (a miss), or
@@ -117,15 +183,20 @@ extension SpillingCache {
 
     /// Stores the leader's value and ends the flight in the same critical section, so a
     /// caller always finds either the flight or the value.
-    private func land(_ value: any Spillable, forKey key: CacheKey, flight: Flight) {
+    ///
+    /// A persistent cache records the value in the directory before returning, so that a
+    /// process waiting for the key's lock finds it.
+    private func land(
+        _ value: any Spillable, forKey key: CacheKey, function: StoredFunction, flight: Flight
+    ) {
         let charge = value.memoryCost + Self.entryOverhead
         let now = self.now
         let (jobs, removals) = state.withTrackedLock { state in
             if state.flights[key] === flight { state.flights[key] = nil }
-            return state.store(value, charge: charge, forKey: key, now: now)
+            return state.store(value, charge: charge, forKey: key, function: function, now: now)
         }
         flight.finish(.success(value))
-        finish(jobs: jobs, removals: removals)
+        finish(jobs: jobs, removals: removals, now: true)
     }
 
     private func abandon(_ key: CacheKey, flight: Flight, error: any Error) {

@@ -24,7 +24,10 @@ extension SpillingCache {
 
     /// Looks `key` up for a value of `type`, loading from disk outside the lock when the
     /// entry was spilled.
-    func lookup(_ key: CacheKey, type: any Spillable.Type, startingFlight: Bool) -> LookupOutcome {
+    func lookup(
+        _ key: CacheKey, type: any Spillable.Type, function: StoredFunction? = nil,
+        startingFlight: Bool
+    ) -> LookupOutcome {
         var removals: [UInt64: CacheKey] = [:]
         let now = self.now
         let step = state.withTrackedLock {
@@ -32,26 +35,38 @@ extension SpillingCache {
                 key, valueType: ObjectIdentifier(type), now: now, startingFlight: startingFlight,
                 removals: &removals)
         }
-        if !removals.isEmpty { removeFiles(removals) }
+        if !removals.isEmpty { finish(jobs: [], removals: removals) }
         switch step {
         case .hit(let value): return .found(value)
-        case .miss: return .missing
+        case .miss:
+            if persistence != nil,
+                let value = lookupDirectory(key, type: type, function: function)
+            {
+                return .found(value)
+            }
+            return .missing
         case .join(let flight): return .join(flight)
         case .lead(let flight): return .lead(flight)
-        case .load(let generation): return load(key, generation: generation, type: type)
+        case .load(let generation, let recorded):
+            return load(key, generation: generation, type: type, function: recorded)
         }
     }
 
-    private func load(_ key: CacheKey, generation: UInt64, type: any Spillable.Type)
-        -> LookupOutcome
-    {
+    private func load(
+        _ key: CacheKey, generation: UInt64, type: any Spillable.Type, function: StoredFunction
+    ) -> LookupOutcome {
         let path = self.path(for: key, generation: generation)
         var loaded: (any Spillable)?
         var failure: String?
+        // In a shared directory another process may have evicted the file: not a fault.
+        var vanished = false
         do {
             loaded = try fileSystem.withFileStream(atPath: path) { stream in
-                try SpillFileFormat.decodeAny(from: &stream, key: key, type: type)
+                try SpillFileFormat.decodeAny(
+                    from: &stream, key: key, type: type, function: function)
             }
+        } catch Errno.noSuchFileOrDirectory where persistence != nil {
+            vanished = true
         } catch {
             failure = String(describing: error)
         }
@@ -61,8 +76,8 @@ extension SpillingCache {
         let (result, failuresBefore, failuresAfter) = state.withTrackedLock { state in
             let before = state.stats.failures
             let result = state.completeLoad(
-                key, generation: generation, loaded: loaded, now: now,
-                jobs: &jobs, removals: &removals)
+                key, generation: generation, loaded: loaded, countsAsFailure: !vanished,
+                now: now, jobs: &jobs, removals: &removals)
             return (result, before, state.stats.failures)
         }
         if let failure {
@@ -71,26 +86,38 @@ extension SpillingCache {
         }
         finish(jobs: jobs, removals: removals)
         switch result {
-        case .some(true): return .found(loaded!)
-        case .some(false): return .missing
+        case .some(true):
+            if persistence != nil {
+                let name = SpillDirectory.fileName(for: key, generation: generation)
+                enqueue([
+                    .change(.touch(key: key, fileName: name, at: .sinceUnixEpoch), deleting: nil)
+                ])
+            }
+            return .found(loaded!)
+        // A vanished file: the directory may hold the key under a newer file.
+        case .some(false): return vanished ? .retry : .missing
         case .none: return .retry
         }
     }
 
     /// Stores a value under `key` and carries out the spills it causes.
-    func storeAny(_ value: any Spillable, forKey key: CacheKey) {
+    func storeAny(
+        _ value: any Spillable, forKey key: CacheKey, function: StoredFunction = .none
+    ) {
         let charge = value.memoryCost + Self.entryOverhead
         let now = self.now
         let (jobs, removals) = state.withTrackedLock {
-            $0.store(value, charge: charge, forKey: key, now: now)
+            $0.store(value, charge: charge, forKey: key, function: function, now: now)
         }
         finish(jobs: jobs, removals: removals)
     }
 
     /// The value of `type` stored under `key`, or `nil` (a counted miss).
-    func valueAny(forKey key: CacheKey, type: any Spillable.Type) -> (any Spillable)? {
+    func valueAny(
+        forKey key: CacheKey, type: any Spillable.Type, function: StoredFunction? = nil
+    ) -> (any Spillable)? {
         for _ in 0..<Self.lookupAttempts {
-            switch lookup(key, type: type, startingFlight: false) {
+            switch lookup(key, type: type, function: function, startingFlight: false) {
             case .found(let value):
                 return value
             case .missing:
@@ -104,8 +131,19 @@ extension SpillingCache {
         return nil
     }
 
-    /// Writes spill jobs, reports them, enforces the disk budget and removes garbage.
-    func finish(jobs: [CacheState.SpillJob], removals: [UInt64: CacheKey]) {
+    /// Writes spill jobs, reports them, enforces the disk budget and removes garbage. A
+    /// persistent cache queues all of it, behind the caller's back, unless `now`.
+    func finish(jobs: [CacheState.SpillJob], removals: [UInt64: CacheKey], now: Bool = false) {
+        if persistence != nil {
+            var operations: [WriteBehindQueue.Operation] = []
+            for (generation, key) in removals {
+                let name = SpillDirectory.fileName(for: key, generation: generation)
+                operations.append(.change(.remove(key: key, fileName: name), deleting: name))
+            }
+            operations += jobs.map { .write($0) }
+            if now { perform(operations) } else { enqueue(operations) }
+            return
+        }
         if !removals.isEmpty { removeFiles(removals) }
         guard !jobs.isEmpty else { return }
         var results: [(CacheState.SpillJob, Int?, String?)] = []
@@ -135,10 +173,16 @@ extension SpillingCache {
 
     /// Writes one spill file under a temporary name and renames it into place. On any
     /// error the temporary file is removed and the error rethrown.
-    private func write(_ job: CacheState.SpillJob) throws -> Int {
-        let contents = try SpillFileFormat.encode(job.value, key: job.key)
+    func write(_ job: CacheState.SpillJob) throws -> Int {
+        let contents = try SpillFileFormat.encodeAny(
+            job.value, key: job.key, function: job.function)
         let path = self.path(for: job.key, generation: job.generation)
-        let temporary = path + ".tmp"
+        let temporary =
+            persistence == nil
+            ? path + ".tmp"
+            : PersistentDirectory.temporaryPath(
+                in: directory,
+                for: SpillDirectory.fileName(for: job.key, generation: job.generation))
         do {
             do {
                 try fileSystem.writeFile(atPath: temporary, contents: contents)
@@ -168,7 +212,7 @@ extension SpillingCache {
 
     /// Logs a failure when the count crossed a power of two (the 1st, 2nd, 4th, 8th…), so
     /// a failing disk is reported without flooding the log.
-    private func logFailure(_ message: String, from before: Int, to after: Int) {
+    func logFailure(_ message: String, from before: Int, to after: Int) {
         guard after > before else { return }
         var power = 1
         while power <= before { power <<= 1 }

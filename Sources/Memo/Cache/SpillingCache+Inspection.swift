@@ -11,9 +11,9 @@ extension SpillingCache {
         package var tier: Tier
         /// `memoryCost + entryOverhead`.
         package var charge: Int
-        /// The spill file's size (disk entries).
+        /// The spill file's size (disk entries, and memory entries whose file is kept).
         package var fileBytes: Int
-        /// The spill file's name (disk entries).
+        /// The spill file's name (disk entries, and memory entries whose file is kept).
         package var fileName: String?
     }
 
@@ -26,16 +26,21 @@ extension SpillingCache {
                 while slot >= 0 {
                     let node = state.nodes[slot]
                     let tier: IndexEntry.Tier
+                    var hasFile = false
                     switch node.tier {
-                    case .memory: tier = .memory
+                    case .memory:
+                        tier = .memory
+                        hasFile = node.file == .kept
                     case .writing: tier = .writing
-                    case .disk: tier = .disk
+                    case .disk:
+                        tier = .disk
+                        hasFile = true
                     }
                     entries.append(
                         IndexEntry(
                             key: node.key, tier: tier, charge: node.charge,
-                            fileBytes: tier == .disk ? node.fileBytes : 0,
-                            fileName: tier == .disk
+                            fileBytes: hasFile ? node.fileBytes : 0,
+                            fileName: hasFile
                                 ? SpillDirectory.fileName(
                                     for: node.key, generation: node.generation)
                                 : nil))

@@ -42,16 +42,25 @@ public final class SpillingCache: Sendable {
     let clock: any CacheClock
     let logger: Logger
     let state: Mutex<CacheState>
+    /// A persistent cache's directory index and write-behind queue; `nil` otherwise.
+    let persistence: Persistence?
 
-    /// Creates a cache, creating or checking its spill directory.
+    /// What a persistent cache adds: the directory's index and the queue of writes.
+    struct Persistence: Sendable {
+        let index: any SpillIndex
+        let queue: WriteBehindQueue
+        /// The directory-wide disk budget, which the index holds.
+        let maxDisk: Int?
+    }
+
+    /// Creates a cache, creating or checking its spill directory; a persistent cache also
+    /// opens (or creates) the directory's index and removes temporary files left by
+    /// processes that died.
     ///
     /// - Throws: ``SpillDirectoryError`` when the directory is a symbolic link, not a
-    ///   directory, belongs to another user or cannot be created;
-    ///   ``CacheConfigurationError`` for a configuration this release cannot honour.
+    ///   directory, belongs to another user or cannot be created; ``SpillIndexError`` when
+    ///   a persistent directory's index is from a newer release or cannot be opened.
     public init(_ configuration: CacheConfiguration = CacheConfiguration()) throws {
-        guard !configuration.persistent else {
-            throw CacheConfigurationError.persistenceNotSupported
-        }
         self.configuration = configuration
         self.fileSystem = configuration.fileSystem
         self.clock = configuration.clock
@@ -60,30 +69,65 @@ public final class SpillingCache: Sendable {
         if let directory = configuration.directory {
             self.directory = directory
             self.ownsDirectory = false
+        } else if configuration.persistent {
+            self.directory = PersistentDirectory.defaultPath()
+            self.ownsDirectory = false
         } else {
             self.directory = SpillDirectory.defaultPath()
             self.ownsDirectory = true
         }
         try fileSystem.prepareDirectory(atPath: directory)
-        self.state = Mutex(
-            CacheState(
-                maxMemory: configuration.maxMemory.bytes,
-                maxDisk: configuration.maxDisk?.bytes,
-                timeToLive: configuration.timeToLive))
-        let (directory, owned, fileSystem) = (self.directory, ownsDirectory, self.fileSystem)
-        ExitCleanup.register(ObjectIdentifier(self)) {
-            SpillDirectory.clean(directory, owned: owned, fileSystem: fileSystem)
+        if configuration.persistent {
+            let index =
+                configuration.index
+                ?? SQLiteSpillIndex(path: "\(directory)/\(SQLiteSpillIndex.fileName)")
+            let totals = try index.open()
+            PersistentDirectory.removeLeftovers(in: directory, fileSystem: fileSystem)
+            var state = CacheState(
+                maxMemory: configuration.maxMemory.bytes, maxDisk: nil,
+                timeToLive: configuration.timeToLive, writesEveryValue: true,
+                firstGeneration: PersistentDirectory.firstGeneration())
+            state.directoryTotals = totals
+            self.state = Mutex(state)
+            self.persistence = Persistence(
+                index: index, queue: WriteBehindQueue(), maxDisk: configuration.maxDisk?.bytes)
+            logger.info(
+                "opened persistent cache directory",
+                metadata: [
+                    "directory": "\(directory)", "entries": "\(totals.entries)",
+                    "bytes": "\(totals.bytes)",
+                ])
+            ExitCleanup.register(ObjectIdentifier(self)) { [weak self] in self?.flush() }
+        } else {
+            self.state = Mutex(
+                CacheState(
+                    maxMemory: configuration.maxMemory.bytes,
+                    maxDisk: configuration.maxDisk?.bytes,
+                    timeToLive: configuration.timeToLive))
+            self.persistence = nil
+            let (directory, owned, fileSystem) = (self.directory, ownsDirectory, self.fileSystem)
+            ExitCleanup.register(ObjectIdentifier(self)) {
+                SpillDirectory.clean(directory, owned: owned, fileSystem: fileSystem)
+            }
         }
     }
 
     deinit {
         ExitCleanup.unregister(ObjectIdentifier(self))
-        SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
+        if let persistence {
+            // Nothing else can reach the cache now, and this may run on the queue's own
+            // serial queue (its worker held the last reference): drain here, directly.
+            drainQueue()
+            try? fileSystem.synchronizeAll(inDirectory: directory)
+            try? persistence.index.synchronize()
+        } else {
+            SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
+        }
     }
 
     /// The cache's counters and sizes. O(1).
     public var stats: CacheStats {
-        state.withTrackedLock { $0.stats }
+        state.withTrackedLock { $0.publicStats }
     }
 
     /// Stores `value` under `key`, replacing any previous value, and spills least
@@ -109,16 +153,64 @@ public final class SpillingCache: Sendable {
     public func removeValue(forKey key: CacheKey) -> Bool {
         let now = self.now
         var removals: [UInt64: CacheKey] = [:]
-        let removed = state.withTrackedLock { $0.remove(key, now: now, removals: &removals) }
-        removeFiles(removals)
+        var removed = state.withTrackedLock { $0.remove(key, now: now, removals: &removals) }
+        if let persistence {
+            // The directory may hold the key even if this cache never loaded it.
+            if !removed, let entry = try? persistence.index.entry(forKey: key),
+                PersistentDirectory.isFileName(entry.fileName, of: key)
+            {
+                removed = true
+                removals[PersistentDirectory.generation(of: entry.fileName) ?? 0] = key
+            }
+            var operations: [WriteBehindQueue.Operation] = [
+                .change(.remove(key: key, fileName: nil), deleting: nil)
+            ]
+            for (generation, key) in removals {
+                operations.append(
+                    .change(
+                        .remove(
+                            key: key,
+                            fileName: SpillDirectory.fileName(for: key, generation: generation)),
+                        deleting: SpillDirectory.fileName(for: key, generation: generation)))
+            }
+            perform(operations)
+        } else {
+            removeFiles(removals)
+        }
         return removed
     }
 
-    /// Empties the cache: every entry in memory and every spill file in its directory.
+    /// Empties the cache: every entry in memory and every spill file in its directory
+    /// (for a persistent cache, every entry of the directory, whichever process wrote it).
     /// Counters of past events (hits, misses…) are kept.
     public func removeAll() {
         state.withTrackedLock { $0.removeAll() }
-        SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
+        if persistence != nil {
+            perform([.change(.removeAll(function: nil), deleting: nil)])
+        } else {
+            SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
+        }
+    }
+
+    /// Blocks until every value stored so far is durable: written to its file, recorded
+    /// in the index, and synchronized, so that a power loss after `flush()` returns loses
+    /// nothing. Normal process exit flushes every persistent cache. A cache that is not
+    /// persistent has nothing to flush.
+    public func flush() {
+        guard let persistence else { return }
+        persistence.queue.runNow { drainQueue() }
+        do {
+            try fileSystem.synchronizeAll(inDirectory: directory)
+            try persistence.index.synchronize()
+        } catch {
+            let failures = state.withTrackedLock { state in
+                state.recordFailure()
+                return state.stats.failures
+            }
+            logger.warning(
+                "flush could not make the directory durable: \(error)",
+                metadata: ["failures": "\(failures)", "directory": "\(directory)"])
+        }
     }
 
     /// How many times a lookup retries when entries change under it.

@@ -58,7 +58,8 @@ public enum Memo {
     }
 
     /// Replaces the shared cache with a new one built from `configuration`; the old one
-    /// is cleared (memory and spill files). Per-function figures start again.
+    /// is cleared (memory and spill files), or, if it is persistent, flushed with its
+    /// files kept for later runs. Per-function figures start again.
     ///
     /// - Throws: what ``SpillingCache/init(_:)`` throws; the current cache then stays.
     public static func configure(_ configuration: CacheConfiguration) throws {
@@ -67,7 +68,13 @@ public enum Memo {
             defer { shared = context }
             return shared
         }
-        old?.cache.removeAll()
+        if let old {
+            if old.cache.configuration.persistent {
+                old.cache.flush()
+            } else {
+                old.cache.removeAll()
+            }
+        }
     }
 
     /// The shared cache.
@@ -76,7 +83,8 @@ public enum Memo {
     /// The shared cache's counters and sizes: `Memo.cache.stats`.
     public static var stats: CacheStats { cache.stats }
 
-    /// Empties the shared cache, in memory and on disk. Counters are kept.
+    /// Empties the shared cache, in memory and on disk (every entry of a persistent
+    /// directory too). Counters are kept.
     public static func clear() {
         cache.removeAll()
     }

@@ -14,6 +14,8 @@ final class MemoizedFunction: Sendable {
     /// The key of (identity, version), hashed once; each call's key hashes it with the
     /// arguments.
     @usableFromInline let functionKey: CacheKey
+    /// What spill files and a persistent directory's index record of the function.
+    let stored: StoredFunction
     /// The record of the context last called in, so a hit finds it without a lookup.
     private let lastRecord = Mutex<(context: MemoContext, record: FunctionRecord)?>(nil)
 
@@ -22,6 +24,7 @@ final class MemoizedFunction: Sendable {
         self.identity = identity
         self.version = version
         self.functionKey = CacheKey(hashing: "memo.function", identity, version)
+        self.stored = StoredFunction(name: identity, version: version)
     }
 
     /// The name in `Memo.report()`: the identity, and the version when not 0.
@@ -51,7 +54,7 @@ final class MemoizedFunction: Sendable {
         var computeTime: Duration?
         // `body` cannot throw, so a leader's error is never taken: `accepting` is false.
         let value = try! context.cache.valueAny(
-            forKey: key, type: type,
+            forKey: key, type: type, function: stored,
             orCompute: {
                 let start = ContinuousClock.now
                 defer { computeTime = ContinuousClock.now - start }
@@ -71,7 +74,7 @@ final class MemoizedFunction: Sendable {
         var ran = false
         do {
             let value = try context.cache.valueAny(
-                forKey: key, type: type,
+                forKey: key, type: type, function: stored,
                 orCompute: {
                     ran = true
                     let start = ContinuousClock.now
@@ -95,7 +98,7 @@ final class MemoizedFunction: Sendable {
         let context = Memo.currentContext
         var computeTime: Duration?
         let value = try! await context.cache.valueAny(
-            forKey: key, type: type,
+            forKey: key, type: type, function: stored,
             orCompute: {
                 let start = ContinuousClock.now
                 let result = await body()
@@ -116,7 +119,7 @@ final class MemoizedFunction: Sendable {
         var ran = false
         do {
             let value = try await context.cache.valueAny(
-                forKey: key, type: type,
+                forKey: key, type: type, function: stored,
                 orCompute: {
                     ran = true
                     let start = ContinuousClock.now

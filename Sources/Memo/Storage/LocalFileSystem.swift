@@ -5,6 +5,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import CPlatform
 import SystemPackage
 
 /// The real file system, through POSIX calls.
@@ -78,6 +79,15 @@ public struct LocalFileSystem: SpillFileSystem {
         let descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.directory])
         try descriptor.closeAfter {
             guard fsync(descriptor.rawValue) == 0 else { throw Errno(rawValue: errno) }
+        }
+    }
+
+    /// One `syncfs` of the file system holding `path`: every file written there, and every
+    /// rename, becomes durable in one call rather than one `fsync` per file.
+    public func synchronizeAll(inDirectory path: String) throws {
+        let descriptor = try FileDescriptor.open(FilePath(path), .readOnly, options: [.directory])
+        try descriptor.closeAfter {
+            guard memo_syncfs(descriptor.rawValue) == 0 else { throw Errno(rawValue: errno) }
         }
     }
 

@@ -1,38 +1,66 @@
-/// The on-disk format of a spill file, version 1.
+/// The on-disk format of a spill file: version 2 is written, versions 1 and 2 are read.
 ///
-/// A 64-byte header, then the payload the value's ``Spillable/spill(into:)`` wrote.
-/// All integers are little-endian.
+/// A header, then the payload the value's ``Spillable/spill(into:)`` wrote. All integers
+/// are little-endian. The first 64 bytes are common to both versions:
 ///
 /// | offset | size | field |
 /// | --- | --- | --- |
 /// | 0 | 8 | magic `MEMOSPIL` |
-/// | 8 | 2 | format version (1) |
-/// | 10 | 2 | header size (64) |
+/// | 8 | 2 | format version (1 or 2) |
+/// | 10 | 2 | header size `H` (64 in version 1; 80 + N in version 2) |
 /// | 12 | 4 | flags (0) |
 /// | 16 | 16 | the key the file belongs to: high, then low half |
 /// | 32 | 8 | the value's type fingerprint |
 /// | 40 | 8 | payload length |
-/// | 48 | 16 | XXH3-128 of the payload: high, then low half |
+/// | 48 | 16 | XXH3-128, high then low half: of the payload (version 1); of header bytes 64..<H followed by the payload (version 2) |
+///
+/// Version 2 adds the function the value belongs to, so an index can be rebuilt from the
+/// files alone:
+///
+/// | offset | size | field |
+/// | --- | --- | --- |
+/// | 64 | 8 | function version (signed) |
+/// | 72 | 4 | function name length N (at most 4,096) |
+/// | 76 | 4 | reserved (0) |
+/// | 80 | N | function name, UTF-8 |
 ///
 /// Loading checks every field; any mismatch (including a file renamed under another
-/// key's name) is a ``SpillFileError``, which the cache turns into a miss.
-/// `Fixtures/spill/` holds files of this version; changing the layout means a new version.
+/// key's name, or a file of another function version) is a ``SpillFileError``, which the
+/// cache turns into a miss. A version 1 file carries no function, so a caller expecting
+/// one cannot check it: the key, which hashes the function's identity and version, still
+/// must match. `Fixtures/spill/` holds files of both versions; changing the layout means
+/// a new version.
 enum SpillFileFormat {
     static let magic: [UInt8] = Array("MEMOSPIL".utf8)
-    static let version: UInt16 = 1
-    static let headerSize = 64
+    /// The version written.
+    static let version: UInt16 = 2
+    static let commonHeaderSize = 64
+    static let version2FixedSize = 80
+    static let maximumFunctionNameLength = 4096
 
-    /// Builds the file for `value` stored under `key`.
-    static func encode<Value: Spillable>(_ value: Value, key: CacheKey) throws -> SpillFileContents
-    {
+    /// Builds the file for `value` stored under `key`, for `function`.
+    static func encode<Value: Spillable>(
+        _ value: Value, key: CacheKey, function: StoredFunction = .none
+    ) throws -> SpillFileContents {
         var writer = SpillWriter()
         try value.spill(into: &writer)
         let payloadCount = writer.count
         let payload = writer.finish()
+
+        let name = Array(function.name.utf8.prefix(maximumFunctionNameLength))
+        var functionSection: [UInt8] = []
+        functionSection.reserveCapacity(16 + name.count)
+        appendLittleEndian(Int64(function.version), to: &functionSection)
+        appendLittleEndian(UInt32(name.count), to: &functionSection)
+        appendLittleEndian(UInt32(0), to: &functionSection)
+        functionSection.append(contentsOf: name)
+
         var checksum = StableHasher()
+        functionSection.withUnsafeBytes { checksum.write(bytes: $0) }
         for chunk in payload { chunk.withBytes { checksum.write(bytes: $0) } }
         let digest = checksum.finalize()
 
+        let headerSize = commonHeaderSize + functionSection.count
         var header: [UInt8] = []
         header.reserveCapacity(headerSize)
         header.append(contentsOf: magic)
@@ -45,27 +73,102 @@ enum SpillFileFormat {
         appendLittleEndian(UInt64(payloadCount), to: &header)
         appendLittleEndian(digest.high, to: &header)
         appendLittleEndian(digest.low, to: &header)
+        header.append(contentsOf: functionSection)
         assert(header.count == headerSize)
         return SpillFileContents(chunks: [.bytes(header)] + payload)
     }
 
-    /// Reads back a value of type `Value` that must belong to `key`, from a whole file's
-    /// bytes.
-    static func decode<Value: Spillable>(
-        _ bytes: [UInt8], key: CacheKey, as type: Value.Type
-    ) throws(SpillFileError) -> Value {
-        var stream = SpillFileStream(bytes: bytes)
-        return try decode(from: &stream, key: key, as: Value.self)
+    /// Builds the file for a value of dynamic type.
+    static func encodeAny(
+        _ value: any Spillable, key: CacheKey, function: StoredFunction
+    ) throws -> SpillFileContents {
+        try encode(value, key: key, function: function)
     }
 
-    /// Reads back a value of type `Value` that must belong to `key`, from a stream over
-    /// the file. Arrays of numbers are read straight into their own storage (one copy,
-    /// from the file); any other payload is read whole, then decoded.
+    /// What a file's header says, checked for form but not against any expectation.
+    struct Header: Equatable {
+        var version: UInt16
+        var headerSize: Int
+        var key: CacheKey
+        var typeFingerprint: UInt64
+        var payloadCount: UInt64
+        var checksum: CacheKey
+        /// `nil` in version 1 files.
+        var function: StoredFunction?
+        /// Header bytes 64..<headerSize: covered by the checksum in version 2.
+        var functionSection: [UInt8]
+    }
+
+    /// Reads and checks the form of a header; the stream is left at the payload.
+    static func readHeader(from stream: inout SpillFileStream) throws -> Header {
+        var common = [UInt8](repeating: 0, count: commonHeaderSize)
+        guard try common.withUnsafeMutableBytes({ try stream.read(into: $0) }) == commonHeaderSize
+        else { throw SpillFileError.truncated }
+        guard common[0..<8].elementsEqual(magic) else { throw SpillFileError.badMagic }
+        let version = readLittleEndian(UInt16.self, common, at: 8)
+        let headerSize = Int(readLittleEndian(UInt16.self, common, at: 10))
+        guard readLittleEndian(UInt32.self, common, at: 12) == 0 else {
+            throw SpillFileError.badHeader
+        }
+        var header = Header(
+            version: version, headerSize: headerSize,
+            key: CacheKey(
+                high: readLittleEndian(UInt64.self, common, at: 16),
+                low: readLittleEndian(UInt64.self, common, at: 24)),
+            typeFingerprint: readLittleEndian(UInt64.self, common, at: 32),
+            payloadCount: readLittleEndian(UInt64.self, common, at: 40),
+            checksum: CacheKey(
+                high: readLittleEndian(UInt64.self, common, at: 48),
+                low: readLittleEndian(UInt64.self, common, at: 56)),
+            function: nil, functionSection: [])
+        switch version {
+        case 1:
+            guard headerSize == commonHeaderSize else { throw SpillFileError.badHeader }
+        case 2:
+            guard headerSize >= version2FixedSize,
+                headerSize <= version2FixedSize + maximumFunctionNameLength
+            else { throw SpillFileError.badHeader }
+            var section = [UInt8](repeating: 0, count: headerSize - commonHeaderSize)
+            guard try section.withUnsafeMutableBytes({ try stream.read(into: $0) }) == section.count
+            else { throw SpillFileError.truncated }
+            let functionVersion = readLittleEndian(Int64.self, section, at: 0)
+            let nameLength = Int(readLittleEndian(UInt32.self, section, at: 8))
+            guard nameLength == headerSize - version2FixedSize,
+                readLittleEndian(UInt32.self, section, at: 12) == 0
+            else { throw SpillFileError.badHeader }
+            guard let name = String(validating: section[16...], as: UTF8.self) else {
+                throw SpillFileError.badHeader
+            }
+            header.function = StoredFunction(name: name, version: Int(functionVersion))
+            header.functionSection = section
+        default:
+            throw SpillFileError.unsupportedVersion(version)
+        }
+        guard header.payloadCount == UInt64(stream.size - headerSize) else {
+            throw SpillFileError.lengthMismatch(
+                expected: header.payloadCount, found: stream.size - headerSize)
+        }
+        return header
+    }
+
+    /// Reads back a value of type `Value` that must belong to `key` (and to `function`,
+    /// when given and the file records one), from a whole file's bytes.
     static func decode<Value: Spillable>(
-        from stream: inout SpillFileStream, key: CacheKey, as type: Value.Type
+        _ bytes: [UInt8], key: CacheKey, as type: Value.Type, function: StoredFunction? = nil
+    ) throws(SpillFileError) -> Value {
+        var stream = SpillFileStream(bytes: bytes)
+        return try decode(from: &stream, key: key, as: Value.self, function: function)
+    }
+
+    /// Reads back a value of type `Value` that must belong to `key` (and `function`), from
+    /// a stream over the file. Arrays of numbers are read straight into their own storage
+    /// (one copy, from the file); any other payload is read whole, then decoded.
+    static func decode<Value: Spillable>(
+        from stream: inout SpillFileStream, key: CacheKey, as type: Value.Type,
+        function: StoredFunction? = nil
     ) throws(SpillFileError) -> Value {
         do {
-            return try decodeUnchecked(from: &stream, key: key, as: Value.self)
+            return try decodeUnchecked(from: &stream, key: key, as: Value.self, function: function)
         } catch let error as SpillFileError {
             throw error
         } catch {
@@ -74,35 +177,21 @@ enum SpillFileFormat {
     }
 
     private static func decodeUnchecked<Value: Spillable>(
-        from stream: inout SpillFileStream, key: CacheKey, as type: Value.Type
+        from stream: inout SpillFileStream, key: CacheKey, as type: Value.Type,
+        function: StoredFunction?
     ) throws -> Value {
-        var header = [UInt8](repeating: 0, count: headerSize)
-        guard try header.withUnsafeMutableBytes({ try stream.read(into: $0) }) == headerSize else {
-            throw SpillFileError.truncated
+        let header = try readHeader(from: &stream)
+        guard header.key == key else { throw SpillFileError.keyMismatch(found: header.key) }
+        if let function, let recorded = header.function, recorded != function {
+            throw SpillFileError.functionMismatch(found: recorded)
         }
-        guard header[0..<8].elementsEqual(magic) else { throw SpillFileError.badMagic }
-        let version = readLittleEndian(UInt16.self, header, at: 8)
-        guard version == Self.version else { throw SpillFileError.unsupportedVersion(version) }
-        guard readLittleEndian(UInt16.self, header, at: 10) == UInt16(headerSize),
-            readLittleEndian(UInt32.self, header, at: 12) == 0
-        else { throw SpillFileError.badHeader }
-        let fileKey = CacheKey(
-            high: readLittleEndian(UInt64.self, header, at: 16),
-            low: readLittleEndian(UInt64.self, header, at: 24))
-        guard fileKey == key else { throw SpillFileError.keyMismatch(found: fileKey) }
-        guard readLittleEndian(UInt64.self, header, at: 32) == typeFingerprint(Value.self) else {
+        guard header.typeFingerprint == typeFingerprint(Value.self) else {
             throw SpillFileError.typeMismatch
         }
-        let payloadCount = readLittleEndian(UInt64.self, header, at: 40)
-        guard payloadCount == UInt64(stream.size - headerSize) else {
-            throw SpillFileError.lengthMismatch(
-                expected: payloadCount, found: stream.size - headerSize)
-        }
-        let expected = CacheKey(
-            high: readLittleEndian(UInt64.self, header, at: 48),
-            low: readLittleEndian(UInt64.self, header, at: 56))
+        let payloadCount = header.payloadCount
 
         var checksum = StableHasher()
+        header.functionSection.withUnsafeBytes { checksum.write(bytes: $0) }
         let value: Value
         if let direct = Value.self as? any DirectSpillDecodable.Type {
             value =
@@ -113,7 +202,7 @@ enum SpillFileFormat {
             guard try payload.withUnsafeMutableBytes({ try stream.read(into: $0) }) == payload.count
             else {
                 throw SpillFileError.lengthMismatch(
-                    expected: payloadCount, found: stream.position - headerSize)
+                    expected: payloadCount, found: stream.position - header.headerSize)
             }
             value = try payload.withUnsafeBytes { raw in
                 checksum.write(bytes: raw)
@@ -131,18 +220,55 @@ enum SpillFileFormat {
             }
         }
         // The checksum decides last: a value built from damaged bytes is dropped here.
-        guard checksum.finalize() == expected else { throw SpillFileError.checksumMismatch }
+        guard checksum.finalize() == header.checksum else { throw SpillFileError.checksumMismatch }
         return value
+    }
+
+    /// Checks a whole file without knowing its value's type: its header's form, and its
+    /// checksum over the payload. What `memo verify` and index rebuilds rely on.
+    static func verify(from stream: inout SpillFileStream) throws(SpillFileError) -> Header {
+        do {
+            let header = try readHeader(from: &stream)
+            var checksum = StableHasher()
+            header.functionSection.withUnsafeBytes { checksum.write(bytes: $0) }
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            var remaining = Int(header.payloadCount)
+            while remaining > 0 {
+                let count = min(remaining, buffer.count)
+                let read = try buffer.withUnsafeMutableBytes {
+                    try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[..<count]))
+                }
+                guard read == count else { throw SpillFileError.truncated }
+                buffer.withUnsafeBytes {
+                    checksum.write(bytes: UnsafeRawBufferPointer(rebasing: $0[..<count]))
+                }
+                remaining -= count
+            }
+            guard checksum.finalize() == header.checksum else {
+                throw SpillFileError.checksumMismatch
+            }
+            return header
+        } catch let error as SpillFileError {
+            throw error
+        } catch {
+            throw .unreadable(String(describing: error))
+        }
     }
 
     /// Reads back a value of the dynamic type `type`.
     static func decodeAny(
-        from stream: inout SpillFileStream, key: CacheKey, type: any Spillable.Type
+        from stream: inout SpillFileStream, key: CacheKey, type: any Spillable.Type,
+        function: StoredFunction? = nil
     ) throws(SpillFileError) -> any Spillable {
         func open<Value: Spillable>(_: Value.Type) throws(SpillFileError) -> any Spillable {
-            try decode(from: &stream, key: key, as: Value.self)
+            try decode(from: &stream, key: key, as: Value.self, function: function)
         }
         return try open(type)
+    }
+
+    /// ``typeFingerprint(_:)`` of a dynamic type.
+    static func typeFingerprint(of type: any Spillable.Type) -> UInt64 {
+        CacheKey(hashing: String(reflecting: type)).low
     }
 
     /// A 64-bit digest of the value's fully qualified type name, so a file is never read
@@ -173,6 +299,8 @@ enum SpillFileError: Error, Equatable, CustomStringConvertible {
     case unsupportedVersion(UInt16)
     case badHeader
     case keyMismatch(found: CacheKey)
+    /// A version 2 file of another function or function version.
+    case functionMismatch(found: StoredFunction)
     case typeMismatch
     case lengthMismatch(expected: UInt64, found: Int)
     case checksumMismatch
@@ -187,6 +315,8 @@ enum SpillFileError: Error, Equatable, CustomStringConvertible {
         case .unsupportedVersion(let version): return "unsupported format version \(version)"
         case .badHeader: return "malformed header"
         case .keyMismatch(let found): return "file belongs to key \(found.hex)"
+        case .functionMismatch(let found):
+            return "file belongs to function \"\(found.name)\" version \(found.version)"
         case .typeMismatch: return "file holds a value of another type"
         case .lengthMismatch(let expected, let found):
             return "payload length \(found), header says \(expected)"

@@ -25,6 +25,11 @@ public protocol SpillFileSystem: Sendable {
     /// Makes the directory's entries (creations, renames, removals) durable.
     func synchronizeDirectory(atPath path: String) throws
 
+    /// Makes every file in the directory at `path`, and its entries, durable: what
+    /// `flush()` needs. ``LocalFileSystem`` does it with one `syncfs`; the default syncs
+    /// each file, then the directory.
+    func synchronizeAll(inDirectory path: String) throws
+
     /// The whole contents of the file at `path`.
     func readFile(atPath path: String) throws -> [UInt8]
 
@@ -46,6 +51,17 @@ public protocol SpillFileSystem: Sendable {
 
     /// The size in bytes of the file at `path`.
     func fileSize(atPath path: String) throws -> Int
+}
+
+extension SpillFileSystem {
+    /// Syncs each file of the directory, then the directory.
+    public func synchronizeAll(inDirectory path: String) throws {
+        for name in try contentsOfDirectory(atPath: path) {
+            let file = "\(path)/\(name)"
+            if (try? fileSize(atPath: file)) != nil { try synchronizeFile(atPath: file) }
+        }
+        try synchronizeDirectory(atPath: path)
+    }
 }
 
 /// The bytes of a spill file, as a sequence of chunks written in order.

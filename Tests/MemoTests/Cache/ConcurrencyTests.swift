@@ -154,7 +154,7 @@ struct ConcurrencyTests {
 
     @Test("4 threads of random operations end with exact counts")
     func stress() throws {
-        let h = try CacheHarness(maxMemory: 8 * Blob.charge(64), maxDisk: 40 * 80)
+        let h = try CacheHarness(maxMemory: 8 * Blob.charge(64), maxDisk: 40 * ReferenceModel.fileBytes)
         let lookups = Atomic(0)
         let wrong = Atomic(0)
         onThreads(4) { thread in
@@ -184,8 +184,9 @@ struct ConcurrencyTests {
         #expect(stats.hits + stats.misses == lookups.load(ordering: .relaxed))
         #expect(stats.memoryBytes == stats.memoryEntries * Blob.charge(64))
         #expect(stats.memoryBytes <= h.cache.configuration.maxMemory.bytes)
-        #expect(stats.diskBytes <= 40 * 80)
-        #expect(stats.diskEntries == h.files.count)
+        #expect(stats.diskBytes <= 40 * ReferenceModel.fileBytes)
+        #expect(stats.diskEntries == h.cache.indexSnapshot.filter { $0.tier == .disk }.count)
+        #expect(h.cache.indexSnapshot.filter { $0.fileName != nil }.count == h.files.count)
         #expect(stats.diskBytes == h.fileBytes)
         #expect(!h.files.contains { $0.hasSuffix(".tmp") })
         #expect(stats.failures == 0)

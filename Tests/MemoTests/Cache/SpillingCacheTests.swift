@@ -67,7 +67,7 @@ struct SpillingCacheTests {
         #expect(stats.diskHits == 1)
         #expect(stats.hits == 2)
         #expect(stats.spills == 2)
-        #expect(h.spillPath(of: key(1)) == nil, "a reloaded entry's file is removed")
+        #expect(h.spillPath(of: key(1)) != nil, "a reloaded entry keeps its file")
         #expect(h.spillPath(of: key(3)) != nil, "the least recently used entry spilled")
         #expect(stats.memoryBytes == 2 * Blob.charge(100))
         #expect(stats.memoryBytes <= h.cache.configuration.maxMemory.bytes)
@@ -100,7 +100,7 @@ struct SpillingCacheTests {
         let stats = h.cache.stats
         #expect(stats.diskHits == 1)
         #expect(stats.memoryEntries == 1, "the reloaded entry is back in memory")
-        #expect(h.spillPath(of: key(1)) == nil)
+        #expect(h.spillPath(of: key(1)) != nil, "and keeps its file while unchanged")
         #expect(h.spillPath(of: key(2)) != nil)
     }
 
@@ -213,13 +213,12 @@ struct SpillingCacheTests {
         #expect(text.contains("Memory: 1.50 GB in 0 entries"))
     }
 
-    @Test("an unsupported persistent configuration is refused with a clear error")
-    func persistentRefused() {
+    @Test("a persistent cache on an in-memory file system without an in-memory index is refused")
+    func persistentNeedsAnIndex() {
         var configuration = CacheConfiguration()
         configuration.fileSystem = InMemoryFileSystem()
+        configuration.directory = "/memo-test/nowhere"
         configuration.persistent = true
-        #expect(throws: CacheConfigurationError.persistenceNotSupported) {
-            try SpillingCache(configuration)
-        }
+        #expect(throws: SpillIndexError.self) { try SpillingCache(configuration) }
     }
 }

@@ -251,8 +251,10 @@ struct MemoRegistryTests {
         try Memo.configure(privateConfiguration())
         let current = Memo.cache
         var bad = CacheConfiguration()
-        bad.persistent = true
-        #expect(throws: CacheConfigurationError.persistenceNotSupported) { try Memo.configure(bad) }
+        bad.directory = "/dev/null"
+        #expect(throws: SpillDirectoryError(path: "/dev/null", reason: .notADirectory)) {
+            try Memo.configure(bad)
+        }
         #expect(Memo.cache === current)
     }
 

@@ -117,7 +117,8 @@ struct ModelRun {
         require(!index.contains { $0.tier == .writing }, "a write is still in flight")
         require(memory.reduce(0) { $0 + $1.charge } == stats.memoryBytes, "memoryBytes != recount")
         require(memory.count == stats.memoryEntries, "memoryEntries != recount")
-        require(disk.reduce(0) { $0 + $1.fileBytes } == stats.diskBytes, "diskBytes != recount")
+        require(disk.count == stats.diskEntries, "diskEntries != recount")
+        require(index.reduce(0) { $0 + $1.fileBytes } == stats.diskBytes, "diskBytes != recount")
         require(stats.memoryBytes <= ModelRun.maxMemory, "memory over budget")
         if let maxDisk = model.maxDisk { require(stats.diskBytes <= maxDisk, "disk over budget") }
 
@@ -125,7 +126,7 @@ struct ModelRun {
         require(disk.map(\.key) == model.keys(in: .disk).map(key), "disk LRU order differs")
 
         let lost = Set(model.entries.filter(\.fileLost).map { key($0.key) })
-        let indexFiles = Set(disk.filter { !lost.contains($0.key) }.compactMap(\.fileName))
+        let indexFiles = Set(index.filter { !lost.contains($0.key) }.compactMap(\.fileName))
         let files = harness.files
         require(Set(files) == indexFiles, "files \(files.sorted()) != index \(indexFiles.sorted())")
         require(!files.contains { $0.hasSuffix(".tmp") }, "a temporary file was left")

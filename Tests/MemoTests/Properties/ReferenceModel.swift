@@ -18,10 +18,17 @@ struct ReferenceModel {
         var tier: Tier
         /// The spill file is gone (deleted behind the cache's back, or lost in a crash).
         var fileLost = false
+        /// A memory entry whose spill file is kept (it was reloaded from disk and is
+        /// unchanged): leaving memory writes nothing.
+        var fileKept = false
+
+        /// Whether the cache holds a file for this entry (lost or not).
+        var hasFile: Bool { tier == .disk || (tier == .memory && fileKept) }
     }
 
-    /// A spill file of a `Blob`: the 64-byte header and two Ints.
-    static let fileBytes = 64 + 16
+    /// A spill file of a `Blob` with no function: the 80-byte header of format version 2
+    /// and two Ints.
+    static let fileBytes = 80 + 16
 
     let maxMemory: Int
     let maxDisk: Int?
@@ -45,7 +52,8 @@ struct ReferenceModel {
     // MARK: Derived figures (recounted every time, never kept)
 
     var memoryBytes: Int { entries.filter { $0.tier == .memory }.reduce(0) { $0 + $1.charge } }
-    var diskBytes: Int { entries.filter { $0.tier == .disk }.count * Self.fileBytes }
+    /// Every file the cache holds: disk entries' and those kept for memory entries.
+    var diskBytes: Int { entries.filter(\.hasFile).count * Self.fileBytes }
 
     var expectedStats: CacheStats {
         var expected = stats
@@ -112,7 +120,9 @@ struct ReferenceModel {
         entries[i].lastAccess = tick
         let value = entries[i].value
         if entries[i].charge <= maxMemory {
+            // Back to memory, keeping its file.
             entries[i].tier = .memory
+            entries[i].fileKept = true
             write(selectSpillVictims())
         }
         return value
@@ -149,7 +159,7 @@ struct ReferenceModel {
     }
 
     mutating func crash() {
-        for i in entries.indices where entries[i].tier == .disk { entries[i].fileLost = true }
+        for i in entries.indices where entries[i].hasFile { entries[i].fileLost = true }
     }
 
     // MARK: Policy, as the contract states it
@@ -164,6 +174,11 @@ struct ReferenceModel {
             if isExpired(entries[oldest]) {
                 stats.expirations += 1
                 entries.remove(at: oldest)
+            } else if entries[oldest].fileKept {
+                // Its file is already there: to disk without a write.
+                entries[oldest].tier = .disk
+                entries[oldest].fileKept = false
+                stats.spills += 1
             } else {
                 entries[oldest].tier = .writing
                 victims.append(entries[oldest].key)
@@ -187,15 +202,24 @@ struct ReferenceModel {
                 entries.remove(at: i)
             } else {
                 entries[i].tier = .disk
+                entries[i].fileLost = false
                 stats.spills += 1
             }
         }
         guard let maxDisk else { return }
-        while diskBytes > maxDisk {
+        // Least recently used disk entries first; then the files kept for memory entries
+        // (the values stay in memory, without a file).
+        while diskBytes > maxDisk, entries.contains(where: { $0.tier == .disk }) {
             let oldest = entries.indices.filter { entries[$0].tier == .disk }
                 .min { entries[$0].lastAccess < entries[$1].lastAccess }!
             stats.evictions += 1
             entries.remove(at: oldest)
+        }
+        while diskBytes > maxDisk {
+            let oldest = entries.indices.filter { entries[$0].tier == .memory && entries[$0].fileKept }
+                .min { entries[$0].lastAccess < entries[$1].lastAccess }!
+            entries[oldest].fileKept = false
+            entries[oldest].fileLost = false
         }
     }
 }

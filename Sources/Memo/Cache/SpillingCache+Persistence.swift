@@ -1,0 +1,206 @@
+import Logging
+import Synchronization
+import SystemPackage
+
+/// A persistent cache's work with its directory: finding values other runs and other
+/// processes stored, and doing the write-behind queue's batches (files, then one index
+/// transaction, then the files that became garbage).
+extension SpillingCache {
+    // MARK: Lookups in the directory
+
+    /// A value of `type` under `key` that this cache does not hold, from the directory's
+    /// index and its spill file, taken into this cache (a hit from disk, counted). `nil`
+    /// when the directory has none usable (the miss is the caller's to count).
+    func lookupDirectory(
+        _ key: CacheKey, type: any Spillable.Type, function: StoredFunction?
+    ) -> (any Spillable)? {
+        guard let persistence else { return nil }
+        let entry: SpillIndexEntry?
+        do {
+            entry = try persistence.index.entry(forKey: key)
+        } catch {
+            recordFailure("index lookup of \(key.hex) failed: \(error)")
+            return nil
+        }
+        guard let entry, let generation = PersistentDirectory.generation(of: entry.fileName),
+            PersistentDirectory.isFileName(entry.fileName, of: key)
+        else { return nil }
+        let wallNow = Duration.sinceUnixEpoch
+        let age = max(.zero, wallNow - entry.storedAt)
+        if let timeToLive = configuration.timeToLive, age >= timeToLive {
+            enqueue([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
+            return nil
+        }
+        // Stored as another type: not this caller's value, and the entry stays.
+        guard entry.valueType == SpillFileFormat.typeFingerprint(of: type) else { return nil }
+
+        let value: any Spillable
+        do {
+            value = try fileSystem.withFileStream(atPath: "\(directory)/\(entry.fileName)") {
+                stream in
+                try SpillFileFormat.decodeAny(
+                    from: &stream, key: key, type: type, function: function)
+            }
+        } catch Errno.noSuchFileOrDirectory {
+            // Evicted or replaced by another process since we looked: a plain miss.
+            enqueue([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
+            return nil
+        } catch {
+            // Cannot be verified: a miss, removed and counted, never a wrong value.
+            recordFailure("load of \(key.hex) from the directory failed: \(error)")
+            enqueue([
+                .change(.remove(key: key, fileName: entry.fileName), deleting: entry.fileName)
+            ])
+            return nil
+        }
+        let charge = value.memoryCost + Self.entryOverhead
+        let now = self.now
+        var jobs: [CacheState.SpillJob] = []
+        var removals: [UInt64: CacheKey] = [:]
+        state.withTrackedLock { state in
+            state.adopt(
+                value, charge: charge, forKey: key, generation: generation,
+                fileBytes: entry.size,
+                function: StoredFunction(name: entry.function, version: entry.version),
+                storedAt: now - age, now: now, jobs: &jobs, removals: &removals)
+        }
+        finish(jobs: jobs, removals: removals)
+        enqueue([.change(.touch(key: key, fileName: entry.fileName, at: wallNow), deleting: nil)])
+        return value
+    }
+
+    // MARK: The write-behind queue
+
+    /// Adds operations to the queue; the worker does them soon, or the caller now if the
+    /// queue is full.
+    func enqueue(_ operations: [WriteBehindQueue.Operation]) {
+        guard let persistence else { return }
+        switch persistence.queue.enqueue(operations) {
+        case .nothing:
+            break
+        case .scheduleWorker(let delay):
+            persistence.queue.schedule(after: delay) { [weak self] in self?.drainQueue() }
+        case .drainNow:
+            persistence.queue.runNow { drainQueue() }
+        }
+    }
+
+    /// Adds operations and waits until they, and everything queued before them, are done.
+    func perform(_ operations: [WriteBehindQueue.Operation]) {
+        guard let persistence else { return }
+        if case .scheduleWorker(let delay) = persistence.queue.enqueue(operations) {
+            persistence.queue.schedule(after: delay) { [weak self] in self?.drainQueue() }
+        }
+        persistence.queue.runNow { drainQueue() }
+    }
+
+    /// Does every pending batch, in order. Runs on the queue's serial dispatch queue (or in
+    /// `deinit`, when nothing else can reach the cache).
+    func drainQueue() {
+        guard let persistence else { return }
+        while let batch = persistence.queue.nextBatch() {
+            process(batch, persistence: persistence)
+        }
+    }
+
+    /// One batch: write the files, commit one index transaction, report to the state,
+    /// then delete the files nothing refers to any more.
+    private func process(_ batch: [WriteBehindQueue.Operation], persistence: Persistence) {
+        let wallNow = Duration.sinceUnixEpoch
+        var written: [(job: CacheState.SpillJob, fileBytes: Int?, failure: String?)] = []
+        var changes: [SpillIndexChange] = []
+        var deletions: [String] = []
+        for operation in batch {
+            switch operation {
+            case .write(let job):
+                do {
+                    let fileBytes = try write(job)
+                    written.append((job, fileBytes, nil))
+                    changes.append(
+                        .insert(
+                            SpillIndexEntry(
+                                key: job.key, function: job.function.name,
+                                version: job.function.version,
+                                valueType: SpillFileFormat.typeFingerprint(of: type(of: job.value)),
+                                fileName: SpillDirectory.fileName(
+                                    for: job.key, generation: job.generation),
+                                size: fileBytes, storedAt: wallNow, lastUsedAt: wallNow)))
+                } catch {
+                    written.append((job, nil, String(describing: error)))
+                }
+            case .change(let change, let deleting):
+                changes.append(change)
+                if let deleting { deletions.append(deleting) }
+            }
+        }
+
+        var outcome: SpillIndexOutcome?
+        var indexFailure: String?
+        if !changes.isEmpty {
+            do {
+                outcome = try persistence.index.apply(changes, maxBytes: persistence.maxDisk)
+            } catch {
+                indexFailure = String(describing: error)
+            }
+        }
+        if let indexFailure {
+            // Nothing of this batch is recorded: its files are garbage, its values are
+            // written again if they leave memory, its removals are retried on lookup.
+            for index in written.indices where written[index].fileBytes != nil {
+                deletions.append(
+                    SpillDirectory.fileName(
+                        for: written[index].job.key, generation: written[index].job.generation))
+                written[index].fileBytes = nil
+                written[index].failure = "index: \(indexFailure)"
+            }
+            if written.isEmpty { recordFailure("index update failed: \(indexFailure)") }
+        }
+
+        var garbage: [UInt64: CacheKey] = [:]
+        var staleRows: [WriteBehindQueue.Operation] = []
+        let (failuresBefore, failuresAfter) = state.withTrackedLock { state in
+            let before = state.stats.failures
+            for (job, fileBytes, _) in written {
+                let current = state.completeSpill(job, fileBytes: fileBytes, removals: &garbage)
+                if fileBytes != nil, !current {
+                    // Recorded in the index, but the entry changed meanwhile.
+                    let name = SpillDirectory.fileName(for: job.key, generation: job.generation)
+                    staleRows.append(.change(.remove(key: job.key, fileName: name), deleting: nil))
+                }
+            }
+            if let outcome {
+                state.applyIndexEvictions(outcome.evicted)
+                state.directoryTotals = outcome.totals
+            }
+            return (before, state.stats.failures)
+        }
+        for case let (job, _, failure?) in written {
+            logFailure(
+                "write of \(job.key.hex) failed: \(failure)", from: failuresBefore,
+                to: failuresAfter)
+        }
+        if indexFailure == nil {
+            deletions += outcome?.obsoleteFiles ?? []
+            deletions += outcome?.evicted.map(\.fileName) ?? []
+        }
+        for (generation, key) in garbage {
+            deletions.append(SpillDirectory.fileName(for: key, generation: generation))
+        }
+        for name in Set(deletions) where PersistentDirectory.isSpillFileName(name) {
+            try? fileSystem.removeFile(atPath: "\(directory)/\(name)")
+        }
+        if !staleRows.isEmpty {
+            _ = persistence.queue.enqueue(staleRows)
+        }
+    }
+
+    /// Counts and logs a failure outside any batch.
+    func recordFailure(_ message: String) {
+        let (before, after) = state.withTrackedLock { state in
+            let before = state.stats.failures
+            state.recordFailure()
+            return (before, state.stats.failures)
+        }
+        logFailure(message, from: before, to: after)
+    }
+}

@@ -1,0 +1,387 @@
+import CPlatform
+import CSQLite
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The index of a persistent directory in SQLite, WAL mode, in `memo-index.sqlite`.
+///
+/// WAL lets readers (lookups in every process) proceed while one writer commits a batch.
+/// `synchronous = NORMAL`: a commit survives the death of the process at once, and a
+/// power loss after ``synchronize()``, which commits with a full WAL sync.
+///
+/// Totals are kept by triggers in a one-row table, so they are exact whoever changes the
+/// entries (this library in any process, or the `memo` tool) and O(1) to read. Every value
+/// in a statement is bound, never spliced into SQL text.
+package final class SQLiteSpillIndex: SpillIndex {
+    /// The format of the tables, in `PRAGMA user_version`.
+    package static let formatVersion = 1
+    /// The index's file name in a persistent directory.
+    package static let fileName = "memo-index.sqlite"
+
+    /// The lock file's name beside the index: one byte per key is locked in it.
+    package static let lockFileName = "memo-locks"
+
+    package let path: String
+    private let readOnly: Bool
+    /// The lock file, opened by ``open()``; -1 before.
+    private let lockDescriptor = Atomic<Int32>(-1)
+    /// Idle connections: each is used by one thread at a time, taken and returned here.
+    private let pool = Mutex<[ConnectionBox]>([])
+
+    /// An index at `path`; nothing is opened until ``open()``.
+    package init(path: String, readOnly: Bool = false) {
+        self.path = path
+        self.readOnly = readOnly
+    }
+
+    package func open() throws -> SpillIndexTotals {
+        let connection = try SQLiteConnection(path: path, create: !readOnly, readOnly: readOnly)
+        if !readOnly {
+            // Persistent, in the file: every later connection (any process) is in WAL mode.
+            try connection.execute("PRAGMA journal_mode = WAL")
+        }
+        let found = try userVersion(connection)
+        guard found <= Self.formatVersion else {
+            throw SpillIndexError.newerFormat(found: found, supported: Self.formatVersion)
+        }
+        if found < Self.formatVersion {
+            guard !readOnly else { throw SpillIndexError.unusable("the index has no tables") }
+            try connection.writeTransaction { () throws(SpillIndexError) in
+                // Another process may have created the tables since we looked.
+                guard try userVersion(connection) < Self.formatVersion else { return }
+                try connection.execute(Self.schema)
+                try connection.execute("PRAGMA user_version = \(Self.formatVersion)")
+            }
+        }
+        let totals = try Self.totals(connection)
+        connection.resetStatements()
+        give(ConnectionBox(connection))
+        openLockFile()
+        return totals
+    }
+
+    deinit {
+        let descriptor = lockDescriptor.load(ordering: .relaxed)
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    private func openLockFile() {
+        guard lockDescriptor.load(ordering: .relaxed) < 0 else { return }
+        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+            .joined(separator: "/")
+        let lockPath = (directory.isEmpty ? "." : directory) + "/" + Self.lockFileName
+        var descriptor = openDescriptor(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW)
+        if descriptor < 0 { descriptor = openDescriptor(lockPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+        if descriptor >= 0,
+            !lockDescriptor.compareExchange(expected: -1, desired: descriptor, ordering: .relaxed)
+                .exchanged
+        {
+            close(descriptor)
+        }
+    }
+
+    /// The byte of the lock file that stands for `key` (any byte may be locked, the file
+    /// stays empty). Two keys share a byte with probability 2⁻⁶², and then only wait for
+    /// each other.
+    private static func lockOffset(_ key: CacheKey) -> Int64 {
+        Int64(bitPattern: key.low >> 2)
+    }
+
+    package func lockComputation(of key: CacheKey, wait: Bool) throws -> Bool {
+        let descriptor = lockDescriptor.load(ordering: .relaxed)
+        // Without a lock file (a read-only directory) nothing is written, so nothing can
+        // be computed twice into it: go ahead.
+        guard descriptor >= 0 else { return true }
+        while true {
+            if memo_byte_lock(descriptor, Self.lockOffset(key), 1, wait ? 1 : 0) == 0 {
+                return true
+            }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EACCES: return false
+            default: throw SpillIndexError.unusable("lock file: errno \(errno)")
+            }
+        }
+    }
+
+    package func unlockComputation(of key: CacheKey) {
+        let descriptor = lockDescriptor.load(ordering: .relaxed)
+        guard descriptor >= 0 else { return }
+        _ = memo_byte_lock(descriptor, Self.lockOffset(key), 0, 0)
+    }
+
+    /// The tables: entries keyed by the key's 16 bytes, ordered for eviction by recency;
+    /// totals and the recency clock in one row, kept by triggers.
+    static let schema = """
+        CREATE TABLE IF NOT EXISTS entries (
+            key BLOB PRIMARY KEY NOT NULL,
+            function TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            value_type INTEGER NOT NULL,
+            file TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            stored_at INTEGER NOT NULL,
+            used_at INTEGER NOT NULL,
+            recency INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS entries_by_recency ON entries (recency);
+        CREATE INDEX IF NOT EXISTS entries_by_function ON entries (function);
+        CREATE TABLE IF NOT EXISTS totals (
+            id INTEGER PRIMARY KEY CHECK (id = 0),
+            entries INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            clock INTEGER NOT NULL
+        );
+        INSERT OR IGNORE INTO totals (id, entries, bytes, clock) VALUES (0, 0, 0, 0);
+        CREATE TRIGGER IF NOT EXISTS entries_inserted AFTER INSERT ON entries BEGIN
+            UPDATE totals SET entries = entries + 1, bytes = bytes + NEW.size WHERE id = 0;
+        END;
+        CREATE TRIGGER IF NOT EXISTS entries_deleted AFTER DELETE ON entries BEGIN
+            UPDATE totals SET entries = entries - 1, bytes = bytes - OLD.size WHERE id = 0;
+        END;
+        CREATE TRIGGER IF NOT EXISTS entries_resized AFTER UPDATE OF size ON entries BEGIN
+            UPDATE totals SET bytes = bytes - OLD.size + NEW.size WHERE id = 0;
+        END;
+        """
+
+    static let columns =
+        "key, function, version, value_type, file, size, stored_at, used_at, recency"
+
+    package func entry(forKey key: CacheKey) throws -> SpillIndexEntry? {
+        try withConnection { connection throws(SpillIndexError) in
+            let statement = try connection.statement(
+                "SELECT \(Self.columns) FROM entries WHERE key = ?1")
+            statement.bind(1, key)
+            return try statement.step() ? Self.entry(statement) : nil
+        }
+    }
+
+    package func totals() throws -> SpillIndexTotals {
+        try withConnection { connection throws(SpillIndexError) in try Self.totals(connection) }
+    }
+
+    package func allEntries() throws -> [SpillIndexEntry] {
+        try withConnection { connection throws(SpillIndexError) in
+            let statement = try connection.statement(
+                "SELECT \(Self.columns) FROM entries ORDER BY recency")
+            var entries: [SpillIndexEntry] = []
+            while try statement.step() {
+                if let entry = Self.entry(statement) { entries.append(entry) }
+            }
+            return entries
+        }
+    }
+
+    package func apply(_ changes: [SpillIndexChange], maxBytes: Int?) throws -> SpillIndexOutcome {
+        guard !readOnly else { throw SpillIndexError.writeFailed("the index is open read-only") }
+        return try withConnection { connection throws(SpillIndexError) in
+            try connection.writeTransaction { () throws(SpillIndexError) in
+                try Self.apply(changes, maxBytes: maxBytes, on: connection)
+            }
+        }
+    }
+
+    package func synchronize() throws {
+        guard !readOnly else { return }
+        try withConnection { connection throws(SpillIndexError) in
+            // A commit at synchronous = FULL syncs the WAL, and with it every earlier commit.
+            try connection.execute("PRAGMA synchronous = FULL")
+            defer { try? connection.execute("PRAGMA synchronous = NORMAL") }
+            try connection.writeTransaction { () throws(SpillIndexError) in
+                try connection.statement("UPDATE totals SET clock = clock WHERE id = 0").run()
+            }
+        }
+    }
+
+    // MARK: Transactions
+
+    private static func apply(
+        _ changes: [SpillIndexChange], maxBytes: Int?, on connection: SQLiteConnection
+    ) throws(SpillIndexError) -> SpillIndexOutcome {
+        var clock = try totalsRow(connection).clock
+        var obsolete: [String] = []
+        for change in changes {
+            switch change {
+            case .insert(let entry):
+                if let old = try file(of: entry.key, on: connection), old != entry.fileName {
+                    obsolete.append(old)
+                }
+                clock += 1
+                let insert = try connection.statement(
+                    "INSERT OR REPLACE INTO entries (\(columns)) "
+                        + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+                insert.bind(1, entry.key)
+                insert.bind(2, entry.function)
+                insert.bind(3, Int64(entry.version))
+                insert.bind(4, Int64(bitPattern: entry.valueType))
+                insert.bind(5, entry.fileName)
+                insert.bind(6, Int64(entry.size))
+                insert.bind(7, entry.storedAt.indexMilliseconds)
+                insert.bind(8, entry.lastUsedAt.indexMilliseconds)
+                insert.bind(9, Int64(clock))
+                try insert.run()
+            case .touch(let key, let fileName, let time):
+                clock += 1
+                let touch = try connection.statement(
+                    "UPDATE entries SET used_at = ?1, recency = ?2 WHERE key = ?3 AND file = ?4")
+                touch.bind(1, time.indexMilliseconds)
+                touch.bind(2, Int64(clock))
+                touch.bind(3, key)
+                touch.bind(4, fileName)
+                try touch.run()
+            case .remove(let key, let fileName):
+                guard let old = try file(of: key, on: connection),
+                    fileName == nil || fileName == old
+                else { continue }
+                let delete = try connection.statement("DELETE FROM entries WHERE key = ?1")
+                delete.bind(1, key)
+                try delete.run()
+                obsolete.append(old)
+            case .removeAll(let function):
+                let select: SQLiteStatement
+                let delete: SQLiteStatement
+                if let function {
+                    select = try connection.statement("SELECT file FROM entries WHERE function = ?1")
+                    select.bind(1, function)
+                    delete = try connection.statement("DELETE FROM entries WHERE function = ?1")
+                    delete.bind(1, function)
+                } else {
+                    select = try connection.statement("SELECT file FROM entries")
+                    delete = try connection.statement("DELETE FROM entries")
+                }
+                while try select.step() { obsolete.append(select.string(0)) }
+                try delete.run()
+            }
+        }
+        let setClock = try connection.statement("UPDATE totals SET clock = ?1 WHERE id = 0")
+        setClock.bind(1, Int64(clock))
+        try setClock.run()
+
+        var evicted: [SpillIndexEntry] = []
+        if let maxBytes {
+            var bytes = try totalsRow(connection).bytes
+            // Least recently used first, a page at a time: never a scan of the whole table.
+            while bytes > maxBytes {
+                let oldest = try connection.statement(
+                    "SELECT \(columns) FROM entries ORDER BY recency LIMIT 64")
+                var page: [SpillIndexEntry] = []
+                while try oldest.step() {
+                    if let entry = entry(oldest) { page.append(entry) }
+                }
+                guard !page.isEmpty else { break }
+                for entry in page where bytes > maxBytes {
+                    let delete = try connection.statement("DELETE FROM entries WHERE key = ?1")
+                    delete.bind(1, entry.key)
+                    try delete.run()
+                    bytes -= entry.size
+                    evicted.append(entry)
+                }
+            }
+        }
+        let row = try totalsRow(connection)
+        return SpillIndexOutcome(
+            totals: SpillIndexTotals(entries: row.entries, bytes: row.bytes),
+            obsoleteFiles: obsolete, evicted: evicted)
+    }
+
+    private static func file(of key: CacheKey, on connection: SQLiteConnection)
+        throws(SpillIndexError) -> String?
+    {
+        let select = try connection.statement("SELECT file FROM entries WHERE key = ?1")
+        select.bind(1, key)
+        return try select.step() ? select.string(0) : nil
+    }
+
+    private static func totalsRow(_ connection: SQLiteConnection)
+        throws(SpillIndexError) -> (entries: Int, bytes: Int, clock: UInt64)
+    {
+        let select = try connection.statement(
+            "SELECT entries, bytes, clock FROM totals WHERE id = 0")
+        guard try select.step() else { throw .unusable("the totals row is missing") }
+        return (Int(select.int64(0)), Int(select.int64(1)), UInt64(select.int64(2)))
+    }
+
+    private static func totals(_ connection: SQLiteConnection)
+        throws(SpillIndexError) -> SpillIndexTotals
+    {
+        let row = try totalsRow(connection)
+        return SpillIndexTotals(entries: row.entries, bytes: row.bytes)
+    }
+
+    private func userVersion(_ connection: SQLiteConnection) throws(SpillIndexError) -> Int {
+        let statement = try connection.statement("PRAGMA user_version")
+        guard try statement.step() else { return 0 }
+        return Int(statement.int64(0))
+    }
+
+    private static func entry(_ row: SQLiteStatement) -> SpillIndexEntry? {
+        guard let key = row.key(0) else { return nil }
+        return SpillIndexEntry(
+            key: key, function: row.string(1), version: Int(row.int64(2)),
+            valueType: UInt64(bitPattern: row.int64(3)), fileName: row.string(4),
+            size: Int(row.int64(5)), storedAt: .milliseconds(row.int64(6)),
+            lastUsedAt: .milliseconds(row.int64(7)), recency: UInt64(row.int64(8)))
+    }
+
+    // MARK: Connections
+
+    /// Runs `body` with a connection of its own: no lock is held while SQLite works.
+    private func withConnection<Result>(
+        _ body: (SQLiteConnection) throws(SpillIndexError) -> Result
+    ) throws(SpillIndexError) -> Result {
+        let box = try take()
+        defer {
+            box.connection.resetStatements()
+            give(box)
+        }
+        return try body(box.connection)
+    }
+
+    private func take() throws(SpillIndexError) -> ConnectionBox {
+        if let box = pool.withTrackedLock({ $0.popLast() }) { return box }
+        let connection = try SQLiteConnection(path: path, create: false, readOnly: readOnly)
+        return ConnectionBox(connection)
+    }
+
+    private func give(_ box: ConnectionBox) {
+        pool.withTrackedLock { pool in
+            if pool.count < 4 { pool.append(box) }
+        }
+    }
+}
+
+/// A connection in the pool.
+///
+/// `@unchecked Sendable` is sound here: a box is reachable from one thread at a time. It
+/// is either in the pool (under the pool's `Mutex`) or held by the one caller that took
+/// it out of the pool and gives it back when done; the `Mutex` orders the handover.
+private final class ConnectionBox: @unchecked Sendable {
+    let connection: SQLiteConnection
+    init(_ connection: SQLiteConnection) { self.connection = connection }
+}
+
+extension Duration {
+    /// Milliseconds, as the index stores times.
+    var indexMilliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// The wall-clock time now, since the Unix epoch: what the index records as stored and
+    /// last-used times (recency itself is the index's counter, never a time).
+    static var sinceUnixEpoch: Duration {
+        .milliseconds(Int64(wallClockMilliseconds()))
+    }
+}
+
+/// open(2), outside the index class, whose `open()` would shadow it.
+private func openDescriptor(_ path: String, _ flags: Int32) -> Int32 {
+    open(path, flags, 0o600)
+}

@@ -1,0 +1,155 @@
+/// The index of a persistent directory: every entry's key, function, file, size and
+/// recency, exact across restarts and shared by every process using the directory.
+///
+/// It is a seam, as ``SpillFileSystem`` is for files: the cache uses SQLite in WAL mode
+/// in the directory (`memo-index.sqlite`) unless ``CacheConfiguration/index`` names
+/// another, such as `MemoTesting`'s in-memory index, whose simulated crash loses what
+/// was not made durable.
+///
+/// An index is only ever changed by ``apply(_:maxBytes:)``, one atomic transaction per
+/// call, so a batch of writes and last-use updates costs one commit. Recency is the
+/// index's own counter, never the file system's access times.
+public protocol SpillIndex: Sendable {
+    /// Opens the index, creating it when absent, and returns its totals.
+    ///
+    /// - Throws: ``SpillIndexError/newerFormat(found:supported:)`` for an index written
+    ///   by a newer release; ``SpillIndexError/unusable(_:)`` when it cannot be opened.
+    func open() throws -> SpillIndexTotals
+
+    /// The entry of `key`, if the directory holds one.
+    func entry(forKey key: CacheKey) throws -> SpillIndexEntry?
+
+    /// Applies `changes` in order, in one transaction, then deletes least recently used
+    /// entries while the total size exceeds `maxBytes`.
+    ///
+    /// - Returns: the new totals, the files that no entry refers to any more (to delete
+    ///   once this returns), and the entries evicted for `maxBytes`.
+    func apply(_ changes: [SpillIndexChange], maxBytes: Int?) throws -> SpillIndexOutcome
+
+    /// The entry count and payload bytes, O(1).
+    func totals() throws -> SpillIndexTotals
+
+    /// Every entry, least recently used first.
+    func allEntries() throws -> [SpillIndexEntry]
+
+    /// Makes every applied change durable (survives a power loss).
+    func synchronize() throws
+
+    /// Takes the directory-wide lock on computing `key`, held while its value is computed
+    /// and stored: single flight across processes. With `wait`, blocks until granted;
+    /// otherwise returns `false` at once if another holder has it. The lock of a holder
+    /// that dies (a killed process) is released, so no one waits for it forever.
+    func lockComputation(of key: CacheKey, wait: Bool) throws -> Bool
+
+    /// Releases the lock ``lockComputation(of:wait:)`` took.
+    func unlockComputation(of key: CacheKey)
+}
+
+/// One entry of a ``SpillIndex``.
+public struct SpillIndexEntry: Sendable, Equatable {
+    /// The entry's key.
+    public var key: CacheKey
+    /// The name of the function the value belongs to ("" for values stored directly).
+    public var function: String
+    /// That function's version.
+    public var version: Int
+    /// The fingerprint of the value's type, as in the spill file's header.
+    public var valueType: UInt64
+    /// The spill file's name in the directory.
+    public var fileName: String
+    /// The spill file's size in bytes.
+    public var size: Int
+    /// When the value was stored, since the Unix epoch.
+    public var storedAt: Duration
+    /// When the value was last stored or read from disk, since the Unix epoch.
+    public var lastUsedAt: Duration
+    /// The directory's recency counter at the last use: larger is more recent. Assigned by
+    /// the index; ignored in an ``SpillIndexChange/insert(_:)``.
+    public var recency: UInt64
+
+    /// An entry; `recency` is assigned by the index when it is inserted.
+    public init(
+        key: CacheKey, function: String, version: Int, valueType: UInt64, fileName: String,
+        size: Int, storedAt: Duration, lastUsedAt: Duration, recency: UInt64 = 0
+    ) {
+        self.key = key
+        self.function = function
+        self.version = version
+        self.valueType = valueType
+        self.fileName = fileName
+        self.size = size
+        self.storedAt = storedAt
+        self.lastUsedAt = lastUsedAt
+        self.recency = recency
+    }
+}
+
+/// A change to a ``SpillIndex``, applied in order within one transaction.
+public enum SpillIndexChange: Sendable, Equatable {
+    /// Adds the entry, replacing the key's previous one (whose file becomes obsolete).
+    case insert(SpillIndexEntry)
+    /// Marks the key's entry used at `time`, if it still refers to `fileName`.
+    case touch(key: CacheKey, fileName: String, at: Duration)
+    /// Removes the key's entry if it refers to `fileName` (any file when `nil`).
+    case remove(key: CacheKey, fileName: String?)
+    /// Removes the entries of one function (every version), or every entry when `nil`.
+    case removeAll(function: String?)
+}
+
+/// The entry count and total file bytes of a ``SpillIndex``.
+public struct SpillIndexTotals: Sendable, Equatable {
+    /// Entries in the index.
+    public var entries: Int
+    /// The sum of their file sizes.
+    public var bytes: Int
+
+    /// Totals of `entries` entries and `bytes` bytes.
+    public init(entries: Int, bytes: Int) {
+        self.entries = entries
+        self.bytes = bytes
+    }
+}
+
+/// What a call to ``SpillIndex/apply(_:maxBytes:)`` did.
+public struct SpillIndexOutcome: Sendable, Equatable {
+    /// The totals after the transaction.
+    public var totals: SpillIndexTotals
+    /// Files that no entry refers to any more: replaced or removed entries' files.
+    public var obsoleteFiles: [String]
+    /// Entries deleted to bring the total under `maxBytes`, least recently used first.
+    public var evicted: [SpillIndexEntry]
+
+    /// An outcome.
+    public init(
+        totals: SpillIndexTotals, obsoleteFiles: [String] = [], evicted: [SpillIndexEntry] = []
+    ) {
+        self.totals = totals
+        self.obsoleteFiles = obsoleteFiles
+        self.evicted = evicted
+    }
+}
+
+/// Why a persistent directory's index cannot be used.
+public enum SpillIndexError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The index was written by a newer release of Memo, in a format this one cannot read.
+    case newerFormat(found: Int, supported: Int)
+    /// The index cannot be opened or is damaged; the message says why.
+    case unusable(String)
+    /// The index refused a change (for example a read-only directory).
+    case writeFailed(String)
+
+    /// A sentence saying what is wrong and what to do.
+    public var description: String {
+        switch self {
+        case .newerFormat(let found, let supported):
+            return "the directory's index has format version \(found), newer than the "
+                + "version \(supported) this release reads: open it with a newer Memo, or "
+                + "use another directory"
+        case .unusable(let reason):
+            return "the directory's index cannot be used (\(reason)); `memo verify --repair` "
+                + "rebuilds it from the spill files"
+        case .writeFailed(let reason):
+            return "the directory's index refused a change: \(reason)"
+        }
+    }
+}

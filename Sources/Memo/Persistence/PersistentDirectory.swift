@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Names and places in a persistent directory.
+///
+/// ```
+/// DIR/memo-index.sqlite      the index (SQLite, WAL mode), with -wal and -shm beside it
+/// DIR/memo-locks             one byte locked per key being computed (single flight)
+/// DIR/<key>-<generation>.spill
+/// DIR/tmp/<pid>-<key>-<generation>.tmp    a file being written by process <pid>
+/// ```
+///
+/// The cache only ever reads, deletes or overwrites names of these forms: whatever else
+/// the directory holds is left alone.
+enum PersistentDirectory {
+    static let temporaryFolder = "tmp"
+
+    /// `$XDG_CACHE_HOME/memo`, or `$HOME/.cache/memo`: per user, never a shared name.
+    static func defaultPath() -> String {
+        if let value = getenv("XDG_CACHE_HOME"), let text = String(validatingCString: value),
+            text.hasPrefix("/")
+        {
+            return text + "/memo"
+        }
+        if let value = getenv("HOME"), let text = String(validatingCString: value),
+            text.hasPrefix("/")
+        {
+            return (text == "/" ? "" : text) + "/.cache/memo"
+        }
+        return "/tmp/memo-\(geteuid())"
+    }
+
+    /// A random start for this cache's generations: file names stay unique among every
+    /// process that writes to the directory (two starts 2⁶² apart collide with odds of
+    /// one in 2⁴⁰ after a million writes each).
+    static func firstGeneration() -> UInt64 {
+        UInt64.random(in: 0..<(1 << 62)) << 1
+    }
+
+    /// The temporary name a file is written under before it is renamed into place.
+    static func temporaryPath(in directory: String, for fileName: String) -> String {
+        "\(directory)/\(temporaryFolder)/\(getpid())-\(fileName).tmp"
+    }
+
+    /// Whether `name` is a spill file name (`<32 hex>-<hex>.spill`) of `key`.
+    static func isFileName(_ name: String, of key: CacheKey) -> Bool {
+        name.hasPrefix(key.hex + "-") && generation(of: name) != nil
+    }
+
+    /// Whether `name` is a spill file name of any key.
+    static func isSpillFileName(_ name: String) -> Bool {
+        let utf8 = Array(name.utf8)
+        guard utf8.count > 33, utf8[32] == UInt8(ascii: "-"),
+            utf8[..<32].allSatisfy(isLowercaseHex)
+        else { return false }
+        return generation(of: name) != nil
+    }
+
+    /// The generation a spill file name records.
+    static func generation(of name: String) -> UInt64? {
+        guard name.hasSuffix(SpillDirectory.fileSuffix), name.utf8.count > 33 else { return nil }
+        let start = name.utf8.index(name.utf8.startIndex, offsetBy: 33)
+        let end = name.utf8.index(name.utf8.endIndex, offsetBy: -SpillDirectory.fileSuffix.utf8.count)
+        guard start < end, name.utf8[start..<end].allSatisfy(isLowercaseHex) else { return nil }
+        return UInt64(Substring(name.utf8[start..<end]), radix: 16)
+    }
+
+    private static func isLowercaseHex(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+    }
+
+    /// Creates the temporary folder and removes what processes that died left in it.
+    /// Only that small folder is listed, never the directory of spill files.
+    static func removeLeftovers(in directory: String, fileSystem: any SpillFileSystem) {
+        let folder = "\(directory)/\(temporaryFolder)"
+        try? fileSystem.prepareDirectory(atPath: folder)
+        guard let names = try? fileSystem.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasSuffix(".tmp") {
+            guard let dash = name.firstIndex(of: "-"), let pid = Int32(name[..<dash]) else {
+                continue
+            }
+            // A live process may be writing it; a dead one never will again.
+            if pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
+            try? fileSystem.removeFile(atPath: "\(folder)/\(name)")
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, from the real-time clock.
+func wallClockMilliseconds() -> Int64 {
+    var time = timespec()
+    clock_gettime(CLOCK_REALTIME, &time)
+    return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+}

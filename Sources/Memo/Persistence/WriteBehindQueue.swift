@@ -1,0 +1,98 @@
+import Dispatch
+import Synchronization
+
+/// The pending work of a persistent cache, done off the caller's path: values to write
+/// and index changes (removals, last-use updates), in the order they were asked for.
+///
+/// Batches are done one at a time, in order, on one serial dispatch queue: by a
+/// background worker, or by a caller that needs its work done before it returns (a
+/// removal, a flush, the leader of a single flight). Each batch costs one index
+/// transaction, however many values and touches it holds. The queue is bounded: a caller
+/// that finds it full waits for the pending work to be done (the caller pays for the
+/// write rather than the value being dropped, and memory cannot grow without bound).
+/// Hits never touch the queue, except to leave a touch after a disk hit.
+final class WriteBehindQueue: Sendable {
+    enum Operation: Sendable {
+        /// Write a value's file and record it in the index.
+        case write(CacheState.SpillJob)
+        /// Change the index; `deleting` (a file name in the directory, one this cache
+        /// wrote) is deleted after the commit.
+        case change(SpillIndexChange, deleting: String?)
+
+        var isTouch: Bool {
+            if case .change(.touch, _) = self { return true }
+            return false
+        }
+    }
+
+    private struct State {
+        var pending: [Operation] = []
+        /// Whether a background drain is scheduled.
+        var workerScheduled = false
+    }
+
+    /// Operations that may be pending before a caller waits for them to be done.
+    let capacity: Int
+    /// Operations done in one transaction.
+    let batchSize: Int
+    private let state = Mutex(State())
+    private let serial = DispatchQueue(label: "memo.write-behind")
+
+    init(capacity: Int = 256, batchSize: Int = 128) {
+        self.capacity = capacity
+        self.batchSize = batchSize
+    }
+
+    /// What a caller must do after ``enqueue(_:)``.
+    enum Next {
+        case nothing
+        /// Schedule a background drain (after `delay`, to gather touches).
+        case scheduleWorker(delay: Duration)
+        /// The queue is full: drain it now, on the caller's thread.
+        case drainNow
+    }
+
+    /// Adds operations, in order after every operation already added.
+    func enqueue(_ operations: [Operation]) -> Next {
+        guard !operations.isEmpty else { return .nothing }
+        return state.withTrackedLock { state in
+            state.pending += operations
+            if state.pending.count > capacity { return .drainNow }
+            guard !state.workerScheduled else { return .nothing }
+            state.workerScheduled = true
+            let onlyTouches = state.pending.allSatisfy(\.isTouch)
+            return .scheduleWorker(delay: onlyTouches ? .milliseconds(50) : .zero)
+        }
+    }
+
+    /// Runs `drain` on the serial queue after `delay`, without waiting.
+    func schedule(after delay: Duration, _ drain: @escaping @Sendable () -> Void) {
+        let work: @Sendable () -> Void = { [self] in
+            state.withTrackedLock { $0.workerScheduled = false }
+            drain()
+        }
+        if delay == .zero {
+            serial.async(execute: work)
+        } else {
+            let nanoseconds = Int(delay.components.seconds) * 1_000_000_000
+                + Int(delay.components.attoseconds / 1_000_000_000)
+            serial.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: work)
+        }
+    }
+
+    /// Runs `drain` on the serial queue and waits for it: every batch started before is
+    /// done first. Never call it from the serial queue itself.
+    func runNow(_ drain: () -> Void) {
+        serial.sync(execute: drain)
+    }
+
+    /// Takes the next batch, or `nil` when nothing is pending.
+    func nextBatch() -> [Operation]? {
+        state.withTrackedLock { state in
+            guard !state.pending.isEmpty else { return nil }
+            let batch = Array(state.pending.prefix(batchSize))
+            state.pending.removeFirst(batch.count)
+            return batch
+        }
+    }
+}

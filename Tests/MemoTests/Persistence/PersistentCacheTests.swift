@@ -1,0 +1,253 @@
+import Foundation
+@testable import Memo
+import MemoTesting
+import Synchronization
+import Testing
+
+/// Persistent directories in one process: reopening, the kept-file rule, the directory
+/// budget, leftovers, refusals. Real directories and the real SQLite index; processes
+/// are in `MultiProcessTests`.
+@Suite("Persistent directories")
+struct PersistentCacheTests {
+    /// A fresh persistent configuration on a real temporary directory.
+    static func configuration(
+        _ path: String, maxMemory: Int = 1 << 20, maxDisk: Int? = nil
+    ) -> CacheConfiguration {
+        var configuration = CacheConfiguration()
+        configuration.directory = path
+        configuration.persistent = true
+        configuration.maxMemory = ByteCount(maxMemory)
+        configuration.maxDisk = maxDisk.map { ByteCount($0) }
+        configuration.logger = quietLogger
+        return configuration
+    }
+
+    static func values(_ n: Int) -> [Double] { (0..<32).map { Double($0 * n) } }
+
+    static func spillFiles(_ path: String) -> Set<String> {
+        Set(
+            ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter {
+                $0.hasSuffix(".spill")
+            })
+    }
+
+    @Test("a new cache on the directory finds every value by key, and counts what is there")
+    func reopen() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let writer = try SpillingCache(Self.configuration(path))
+            for n in 0..<20 { writer.store(Self.values(n), forKey: key(n)) }
+            writer.flush()
+            #expect(writer.stats.diskBytes > 0)
+        }
+        let reader = try SpillingCache(Self.configuration(path))
+        var stats = reader.stats
+        #expect(stats.diskEntries == 20, "counted from the index, not a scan")
+        let files = Self.spillFiles(path)
+        #expect(files.count == 20)
+        let bytes = files.reduce(0) {
+            $0 + ((try? FileManager.default.attributesOfItem(atPath: "\(path)/\($1)")[.size]
+                as? Int) ?? 0)
+        }
+        #expect(stats.diskBytes == bytes)
+        var computed = 0
+        for n in 0..<20 {
+            let value = reader.value(forKey: key(n)) { () -> [Double] in
+                computed += 1
+                return []
+            }
+            #expect(value == Self.values(n))
+        }
+        #expect(computed == 0)
+        stats = reader.stats
+        #expect(stats.diskHits == 20)
+        #expect(stats.memoryEntries == 20)
+        #expect(stats.diskEntries == 0, "in memory now, their files kept")
+        #expect(stats.diskBytes == bytes)
+        #expect(stats.failures == 0)
+    }
+
+    @Test("a value is written once, however often it cycles through memory")
+    func writtenOnce() throws {
+        // 8 values of 32 KiB, memory for 2: every value is stored, then each is reloaded
+        // (evicting another) three times over.
+        for persistent in [false, true] {
+            let path = temporaryDirectoryPath()
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let counting = FaultInjectingFileSystem(wrapping: LocalFileSystem())
+            counting.inject(.init(.write, on: .always, action: .latency(.zero)))
+            var configuration = Self.configuration(
+                path, maxMemory: 2 * (32 * 1024 + SpillingCache.entryOverhead + 16))
+            configuration.persistent = persistent
+            configuration.fileSystem = counting
+            let cache = try SpillingCache(configuration)
+            let big = (0..<8).map { n in [UInt8](repeating: UInt8(n), count: 32 * 1024) }
+            for n in 0..<8 { cache.store(big[n], forKey: key(n)) }
+            for _ in 0..<3 {
+                for n in 0..<8 { #expect(cache.value(forKey: key(n), as: [UInt8].self) == big[n]) }
+            }
+            cache.flush()
+            let writes = counting.injectedFaults.filter { $0.operation == .write }.count
+            #expect(writes == 8, "persistent: \(persistent)")
+            #expect(cache.stats.failures == 0)
+        }
+    }
+
+    @Test("maxDisk holds for the directory, least recently used out first, across caches")
+    func directoryBudget() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let one = try SpillingCache(Self.configuration(path))
+        one.store(Self.values(0), forKey: key(0))
+        one.flush()
+        let fileSize = one.stats.diskBytes
+        let budget = 5 * fileSize
+        let first = try SpillingCache(Self.configuration(path, maxDisk: budget))
+        let second = try SpillingCache(Self.configuration(path, maxDisk: budget))
+        for n in 1...4 { first.store(Self.values(n), forKey: key(n)) }
+        first.flush()
+        #expect(second.value(forKey: key(0), as: [Double].self) == Self.values(0))  // touch 0
+        second.flush()
+        for n in 5...7 { second.store(Self.values(n), forKey: key(n)) }
+        second.flush()
+        let index = SQLiteSpillIndex(path: "\(path)/\(SQLiteSpillIndex.fileName)")
+        _ = try index.open()
+        let totals = try index.totals()
+        #expect(totals.bytes <= budget)
+        #expect(totals.entries == 5)
+        let kept = Set(try index.allEntries().map(\.key))
+
+        #expect(kept == Set([0, 4, 5, 6, 7].map(key)), "1, 2, 3 were least recently used")
+        #expect(Self.spillFiles(path) == Set(try index.allEntries().map(\.fileName)))
+        #expect(second.stats.evictions == 3)
+    }
+
+    @Test("leftover temporary files of dead processes go at open, nothing else is touched")
+    func leftoversAndForeignFiles() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try SpillingCache(Self.configuration(path))
+        let fm = FileManager.default
+        // A pid that cannot be alive (above pid_max), and this process's own.
+        let dead = "\(path)/tmp/4194999-\(key(1).hex)-5.spill.tmp"
+        let live = "\(path)/tmp/\(getpid())-\(key(2).hex)-6.spill.tmp"
+        for file in [dead, live] { fm.createFile(atPath: file, contents: Data([1, 2, 3])) }
+        let foreign = ["notes.txt", "abc.spill", "\(key(3).hex)-zz.spill"]
+        for name in foreign { fm.createFile(atPath: "\(path)/\(name)", contents: Data([7])) }
+
+        let cache = try SpillingCache(Self.configuration(path))
+        #expect(!fm.fileExists(atPath: dead))
+        #expect(fm.fileExists(atPath: live), "a live process may still be writing it")
+        cache.store(Self.values(1), forKey: key(1))
+        cache.removeAll()
+        for name in foreign { #expect(fm.fileExists(atPath: "\(path)/\(name)")) }
+        #expect(cache.value(forKey: key(3), as: [Double].self) == nil)
+    }
+
+    @Test("an index from a newer format version is refused, saying so")
+    func newerIndex() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try SpillingCache(Self.configuration(path))
+        let connection = try SQLiteConnection(
+            path: "\(path)/\(SQLiteSpillIndex.fileName)", create: false)
+        try connection.execute("PRAGMA user_version = 99")
+        #expect(throws: SpillIndexError.newerFormat(found: 99, supported: 1)) {
+            try SpillingCache(Self.configuration(path))
+        }
+        #expect(SpillIndexError.newerFormat(found: 99, supported: 1).description.contains("newer"))
+    }
+
+    @Test("a corrupt file found through the index is a miss, removed and counted")
+    func corruptThroughIndex() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let writer = try SpillingCache(Self.configuration(path))
+            writer.store(Self.values(1), forKey: key(1))
+            writer.store(Self.values(2), forKey: key(2))
+            writer.flush()
+        }
+        let name = try #require(Self.spillFiles(path).first { $0.hasPrefix(key(1).hex) })
+        let handle = try #require(FileHandle(forUpdatingAtPath: "\(path)/\(name)"))
+        try handle.seek(toOffset: 100)
+        try handle.write(contentsOf: Data([0xFF, 0xFF]))
+        try handle.close()
+        let reader = try SpillingCache(Self.configuration(path))
+        #expect(reader.value(forKey: key(1), as: [Double].self) == nil)
+        #expect(reader.value(forKey: key(2), as: [Double].self) == Self.values(2))
+        reader.flush()
+        #expect(reader.stats.failures == 1)
+        #expect(!Self.spillFiles(path).contains(name))
+        #expect(reader.stats.diskEntries + reader.stats.memoryEntries == 1)
+    }
+
+    @Test("a value stored as another type, or for another function version, is a miss")
+    func otherTypeOrVersion() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let writer = try SpillingCache(Self.configuration(path))
+            writer.store(Self.values(1), forKey: key(1))
+        }
+        let reader = try SpillingCache(Self.configuration(path))
+        #expect(reader.value(forKey: key(1), as: [Float].self) == nil)
+        #expect(
+            reader.valueAny(
+                forKey: key(1), type: [Double].self,
+                function: StoredFunction(name: "other", version: 1)) == nil)
+        #expect(reader.value(forKey: key(1), as: [Double].self) == Self.values(1))
+    }
+
+    @Test("a directory whose index refuses writes still serves hits; writes count as failures")
+    func readOnlyIndex() throws {
+        let disk = InMemoryFileSystem()
+        let index = InMemorySpillIndex()
+        var configuration = CacheConfiguration()
+        configuration.directory = "/memo"
+        configuration.persistent = true
+        configuration.fileSystem = disk
+        configuration.index = index
+        configuration.logger = quietLogger
+        do {
+            let writer = try SpillingCache(configuration)
+            writer.store(Self.values(1), forKey: key(1))
+        }
+        index.refusesWrites = true
+        let reader = try SpillingCache(configuration)
+        #expect(reader.value(forKey: key(1), as: [Double].self) == Self.values(1))
+        reader.store(Self.values(2), forKey: key(2))
+        reader.flush()
+        #expect(reader.stats.failures >= 1)
+        #expect(reader.value(forKey: key(2), as: [Double].self) == Self.values(2), "in memory")
+        #expect(!disk.allFilePaths.contains { $0.hasPrefix("/memo/\(key(2).hex)") })
+    }
+}
+
+/// The global `Memo` over a persistent directory.
+@Suite("Memo with a persistent directory", .serialized)
+struct PersistentMemoTests {
+    @Test("configure keeps a persistent cache's files, and named functions find them again")
+    func acrossRuns() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let runs = Atomic(0)
+        let square = Memo.memoized(name: "persistent-square") { (n: Int) -> Int in
+            runs.add(1, ordering: .relaxed)
+            return n * n
+        }
+        try Memo.configure(PersistentCacheTests.configuration(path))
+        for n in 0..<10 { #expect(square(n) == n * n) }
+        // A "restart": a new cache on the same directory replaces the first.
+        try Memo.configure(PersistentCacheTests.configuration(path))
+        for n in 0..<10 { #expect(square(n) == n * n) }
+        #expect(runs.load(ordering: .relaxed) == 10)
+        #expect(Memo.stats.diskHits == 10)
+        Memo.clear()
+        try Memo.configure(PersistentCacheTests.configuration(path))
+        #expect(square(3) == 9)
+        #expect(runs.load(ordering: .relaxed) == 11, "clear() removes persistent entries")
+        try Memo.configure(CacheConfiguration())
+    }
+}
