@@ -194,6 +194,12 @@ extension SpillingCache {
         }
     }
 
+    /// Does the pending batches now, without synchronizing: for tests that simulate a
+    /// process killed after its queue was written.
+    package func drainPendingForTests() {
+        persistence?.queue.runNow { drainQueue() }
+    }
+
     /// Counts and logs a failure outside any batch.
     func recordFailure(_ message: String) {
         let (before, after) = state.withTrackedLock { state in

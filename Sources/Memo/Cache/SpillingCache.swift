@@ -202,6 +202,9 @@ public final class SpillingCache: Sendable {
         do {
             try fileSystem.synchronizeAll(inDirectory: directory)
             try persistence.index.synchronize()
+            // Other processes may have changed the directory since this cache's last batch.
+            let totals = try persistence.index.totals()
+            state.withTrackedLock { $0.directoryTotals = totals }
         } catch {
             let failures = state.withTrackedLock { state in
                 state.recordFailure()
