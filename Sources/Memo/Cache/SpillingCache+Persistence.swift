@@ -43,12 +43,13 @@ extension SpillingCache {
             }
         } catch Errno.noSuchFileOrDirectory {
             // Evicted or replaced by another process since we looked: a plain miss.
-            enqueue([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
+            perform([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
             return nil
         } catch {
             // Cannot be verified: a miss, removed and counted, never a wrong value.
             recordFailure("load of \(key.hex) from the directory failed: \(error)")
-            enqueue([
+            // Removed before this returns, so no later lookup meets the same file.
+            perform([
                 .change(.remove(key: key, fileName: entry.fileName), deleting: entry.fileName)
             ])
             return nil
