@@ -56,8 +56,10 @@ try scenario("5 stats, 1M entries") { try Scenarios.statsCost() }
 try scenarios("6 bytes per entry") { try Scenarios.bytesPerEntry() }
 try scenario("7 two-thread hits") { try Scenarios.twoThreadHits() }
 try scenario("8 single flight") { try Scenarios.singleFlight() }
-// Scenario 9 (reopening a persistent directory) waits for persistence: this release
-// refuses `persistent = true` (see BENCHMARKS.md).
+try scenario("9 reopen 100k") { try Scenarios.reopenLargeDirectory(directory: scratch) }
+try scenario("10 persistent store") {
+    try Scenarios.persistentStoreThroughput(directory: scratch)
+}
 
 print("\n" + Report.table(results))
 let json = Report.json(results)

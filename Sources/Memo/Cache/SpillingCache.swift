@@ -114,12 +114,12 @@ public final class SpillingCache: Sendable {
 
     deinit {
         ExitCleanup.unregister(ObjectIdentifier(self))
-        if let persistence {
+        if persistence != nil {
             // Nothing else can reach the cache now, and this may run on the queue's own
             // serial queue (its worker held the last reference): drain here, directly.
+            // What is drained survives the process; `flush()` (and exit) also survive a
+            // power loss, at the price of a sync this does not pay.
             drainQueue()
-            try? fileSystem.synchronizeAll(inDirectory: directory)
-            try? persistence.index.synchronize()
         } else {
             SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
         }
