@@ -42,6 +42,24 @@ package final class SQLiteSpillIndex: SpillIndex {
     }
 
     package func open() throws -> SpillIndexTotals {
+        // Processes that open a new directory at once race to create it; SQLite answers
+        // some of those steps with SQLITE_BUSY without waiting: try again, briefly.
+        var attempt = 0
+        while true {
+            do {
+                return try openOnce()
+            } catch SpillIndexError.unusable(let reason) where reason.contains("locked") {
+                attempt += 1
+                if attempt >= 50 { throw SpillIndexError.unusable(reason) }
+            } catch SpillIndexError.writeFailed(let reason) where reason.contains("locked") {
+                attempt += 1
+                if attempt >= 50 { throw SpillIndexError.unusable(reason) }
+            }
+            usleep(UInt32(2_000 * min(attempt, 10)))
+        }
+    }
+
+    private func openOnce() throws -> SpillIndexTotals {
         let connection = try SQLiteConnection(path: path, create: !readOnly, readOnly: readOnly)
         if !readOnly {
             // Persistent, in the file: every later connection (any process) is in WAL mode.
@@ -210,12 +228,17 @@ package final class SQLiteSpillIndex: SpillIndex {
         for change in changes {
             switch change {
             case .insert(let entry):
-                if let old = try file(of: entry.key, on: connection), old != entry.fileName {
-                    obsolete.append(old)
+                if let old = try file(of: entry.key, on: connection) {
+                    if old != entry.fileName { obsolete.append(old) }
+                    // A DELETE, not INSERT OR REPLACE: a replacement's implicit delete does
+                    // not fire the trigger that keeps the totals.
+                    let delete = try connection.statement("DELETE FROM entries WHERE key = ?1")
+                    delete.bind(1, entry.key)
+                    try delete.run()
                 }
                 clock += 1
                 let insert = try connection.statement(
-                    "INSERT OR REPLACE INTO entries (\(columns)) "
+                    "INSERT INTO entries (\(columns)) "
                         + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
                 insert.bind(1, entry.key)
                 insert.bind(2, entry.function)
@@ -317,6 +340,8 @@ package final class SQLiteSpillIndex: SpillIndex {
 
     private func userVersion(_ connection: SQLiteConnection) throws(SpillIndexError) -> Int {
         let statement = try connection.statement("PRAGMA user_version")
+        // Reset before returning: an open read would make the next BEGIN fail at once.
+        defer { connection.resetStatements() }
         guard try statement.step() else { return 0 }
         return Int(statement.int64(0))
     }

@@ -190,6 +190,7 @@ struct PersistentCacheTests {
         do {
             let writer = try SpillingCache(Self.configuration(path))
             writer.store(Self.values(1), forKey: key(1))
+            writer.flush()  // its worker may outlive this scope otherwise
         }
         let reader = try SpillingCache(Self.configuration(path))
         #expect(reader.value(forKey: key(1), as: [Float].self) == nil)
@@ -218,6 +219,7 @@ struct PersistentCacheTests {
         do {
             let writer = try SpillingCache(configuration)
             writer.store(Self.values(1), forKey: key(1))
+            writer.flush()
         }
         index.refusesWrites = true
         let reader = try SpillingCache(configuration)

@@ -1,0 +1,194 @@
+// memo-worker: a test worker for persistent cache directories shared by processes.
+//
+// The multi-process tests (Tests/MemoTests/Persistence/MultiProcessTests.swift) run it as
+// real processes, several at once on one directory, and kill some of them. It is driven by
+// its arguments and prints machine-readable lines, `name value…`, on stdout; diagnostics
+// (a wrong value's key) go to stderr. Exit status 0 on success, 2 on bad arguments.
+//
+// Every subcommand uses the same keys and values, so that any process can check any value
+// it reads, whoever stored it: key `i` is `CacheKey(hashing: "worker", i)` and its value is
+// `expectedValue(i)`, a `[Double]` whose length (8 to 392 elements) and contents depend
+// only on `i`.
+//
+//   write DIR N [MAXDISK]
+//       Stores the values of keys 0..<N, then exits normally (the exit flushes: no
+//       explicit flush() call). Prints `stored N`.
+//   read DIR N
+//       Reads keys 0..<N with `value(forKey:as:)` and prints
+//       `found F wrong W missing M`. `read DIR 0` only opens (or creates) the directory.
+//   churn DIR SEED STEPS MAXDISK
+//       STEPS random operations seeded by SEED over keys 0..<200: 45 % reads (each one
+//       checked), 40 % stores, 15 % removals, with a 32 kB memory budget so that values
+//       spill and come back from disk. Prints
+//       `steps S reads R found F stores T removes X`, `failures F` and, last, `wrong W`.
+//   compute DIR KEYS SLEEP_MS [MAXDISK]
+//       Get-or-compute over keys 0..<KEYS in an order shuffled by the process id; the
+//       body sleeps SLEEP_MS, prints `computed K` and returns the key's value. Every
+//       returned value is checked. Prints `failures F` and, last, `wrong W`.
+//
+// MAXDISK is a byte count (the directory-wide budget); absent, the directory is unbounded.
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Memo
+
+/// The key space of `churn`.
+let churnKeyCount = 200
+
+/// Key `i` of every subcommand.
+func workerKey(_ i: Int) -> CacheKey {
+    CacheKey(hashing: "worker", i)
+}
+
+/// The value of key `i`: 8 to 392 doubles, a function of `i` only.
+func expectedValue(_ i: Int) -> [Double] {
+    let count = 8 + (i * 37 % 97) * 4
+    return (0..<count).map { j in Double(i) * 1_000 + Double(j) * 0.5 + 0.25 }
+}
+
+/// Writes a line to stderr (unbuffered, so it survives a kill).
+func printError(_ message: String) {
+    var line = message + "\n"
+    line.withUTF8 { bytes in _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
+}
+
+/// SplitMix64: a small seeded generator, the same sequence on every platform.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func usage(_ message: String) -> Never {
+    printError("memo-worker: \(message)")
+    printError(
+        "usage: memo-worker write DIR N [MAXDISK] | read DIR N | "
+            + "churn DIR SEED STEPS MAXDISK | compute DIR KEYS SLEEP_MS [MAXDISK]")
+    exit(2)
+}
+
+func integer(_ arguments: [String], _ position: Int, _ name: String) -> Int {
+    guard position < arguments.count, let value = Int(arguments[position]), value >= 0 else {
+        usage("\(name) must be a non-negative integer")
+    }
+    return value
+}
+
+func openCache(_ directory: String, maxMemory: ByteCount, maxDisk: Int?) -> SpillingCache {
+    var configuration = CacheConfiguration()
+    configuration.directory = directory
+    configuration.persistent = true
+    configuration.maxMemory = maxMemory
+    configuration.maxDisk = maxDisk.map { ByteCount($0) }
+    do {
+        return try SpillingCache(configuration)
+    } catch {
+        printError("memo-worker: cannot open \(directory): \(error)")
+        exit(1)
+    }
+}
+
+/// Says on stderr which key had a wrong value.
+func reportWrong(_ i: Int, _ value: [Double], context: String) {
+    printError(
+        "memo-worker[\(getpid())]: wrong value for key \(i) (\(context)): \(value.count) "
+            + "elements, expected \(expectedValue(i).count)")
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+guard let command = arguments.first else { usage("no subcommand") }
+guard arguments.count >= 2 else { usage("no directory") }
+let directory = arguments[1]
+
+switch command {
+case "write":
+    let count = integer(arguments, 2, "N")
+    let maxDisk = arguments.count > 3 ? integer(arguments, 3, "MAXDISK") : nil
+    let cache = openCache(directory, maxMemory: .megabytes(1), maxDisk: maxDisk)
+    for i in 0..<count {
+        cache.store(expectedValue(i), forKey: workerKey(i))
+    }
+    print("stored \(count)")
+
+case "read":
+    let count = integer(arguments, 2, "N")
+    let cache = openCache(directory, maxMemory: .megabytes(1), maxDisk: nil)
+    var (found, wrong, missing) = (0, 0, 0)
+    for i in 0..<count {
+        if let value = cache.value(forKey: workerKey(i), as: [Double].self) {
+            found += 1
+            if value != expectedValue(i) {
+                wrong += 1
+                reportWrong(i, value, context: "read")
+            }
+        } else {
+            missing += 1
+        }
+    }
+    print("found \(found) wrong \(wrong) missing \(missing)")
+
+case "churn":
+    let seed = integer(arguments, 2, "SEED")
+    let steps = integer(arguments, 3, "STEPS")
+    let maxDisk = integer(arguments, 4, "MAXDISK")
+    let cache = openCache(directory, maxMemory: .kilobytes(32), maxDisk: maxDisk)
+    var random = SplitMix64(seed: UInt64(seed))
+    var (reads, found, stores, removes, wrong) = (0, 0, 0, 0, 0)
+    for _ in 0..<steps {
+        let i = Int.random(in: 0..<churnKeyCount, using: &random)
+        let roll = Int.random(in: 0..<100, using: &random)
+        if roll < 45 {
+            reads += 1
+            if let value = cache.value(forKey: workerKey(i), as: [Double].self) {
+                found += 1
+                if value != expectedValue(i) {
+                    wrong += 1
+                    reportWrong(i, value, context: "churn read")
+                }
+            }
+        } else if roll < 85 {
+            stores += 1
+            cache.store(expectedValue(i), forKey: workerKey(i))
+        } else {
+            removes += 1
+            cache.removeValue(forKey: workerKey(i))
+        }
+    }
+    print("steps \(steps) reads \(reads) found \(found) stores \(stores) removes \(removes)")
+    print("failures \(cache.stats.failures)")
+    print("wrong \(wrong)")
+
+case "compute":
+    let count = integer(arguments, 2, "KEYS")
+    let sleepMilliseconds = integer(arguments, 3, "SLEEP_MS")
+    let maxDisk = arguments.count > 4 ? integer(arguments, 4, "MAXDISK") : nil
+    let cache = openCache(directory, maxMemory: .megabytes(1), maxDisk: maxDisk)
+    var random = SplitMix64(seed: UInt64(getpid()))
+    var wrong = 0
+    for i in (0..<count).shuffled(using: &random) {
+        let value = cache.value(forKey: workerKey(i)) { () -> [Double] in
+            if sleepMilliseconds > 0 { usleep(UInt32(sleepMilliseconds) * 1_000) }
+            print("computed \(i)")
+            return expectedValue(i)
+        }
+        if value != expectedValue(i) {
+            wrong += 1
+            reportWrong(i, value, context: "compute")
+        }
+    }
+    print("failures \(cache.stats.failures)")
+    print("wrong \(wrong)")
+
+default:
+    usage("unknown subcommand \(command)")
+}
