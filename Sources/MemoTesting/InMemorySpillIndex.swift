@@ -39,8 +39,8 @@ public final class InMemorySpillIndex: SpillIndex {
 
     /// Whether every change is refused, as by an index in a read-only directory.
     public var refusesWrites: Bool {
-        get { state.withLock { $0.refusesWrites } }
-        set { state.withLock { $0.refusesWrites = newValue } }
+        get { state.withTrackedLock { $0.refusesWrites } }
+        set { state.withTrackedLock { $0.refusesWrites = newValue } }
     }
 
     public func open() throws -> SpillIndexTotals {
@@ -48,21 +48,21 @@ public final class InMemorySpillIndex: SpillIndex {
     }
 
     public func entry(forKey key: CacheKey) throws -> SpillIndexEntry? {
-        state.withLock { $0.current.entries[key] }
+        state.withTrackedLock { $0.current.entries[key] }
     }
 
     public func totals() throws -> SpillIndexTotals {
-        state.withLock {
+        state.withTrackedLock {
             SpillIndexTotals(entries: $0.current.entries.count, bytes: $0.current.bytes)
         }
     }
 
     public func allEntries() throws -> [SpillIndexEntry] {
-        state.withLock { $0.current.entries.values.sorted { $0.recency < $1.recency } }
+        state.withTrackedLock { $0.current.entries.values.sorted { $0.recency < $1.recency } }
     }
 
     public func apply(_ changes: [SpillIndexChange], maxBytes: Int?) throws -> SpillIndexOutcome {
-        try state.withLock { state in
+        try state.withTrackedLock { state in
             guard !state.refusesWrites else {
                 throw SpillIndexError.writeFailed("the in-memory index refuses writes")
             }
@@ -118,12 +118,12 @@ public final class InMemorySpillIndex: SpillIndex {
     }
 
     public func synchronize() throws {
-        state.withLock { $0.durable = $0.current }
+        state.withTrackedLock { $0.durable = $0.current }
     }
 
     /// Loses every change since the last ``synchronize()``, as a power cut would.
     public func crash() {
-        state.withLock { state in
+        state.withTrackedLock { state in
             state.current = state.durable
             state.computing = []
         }
@@ -131,14 +131,14 @@ public final class InMemorySpillIndex: SpillIndex {
 
     public func lockComputation(of key: CacheKey, wait: Bool) throws -> Bool {
         while true {
-            let taken = state.withLock { state in state.computing.insert(key).inserted }
+            let taken = state.withTrackedLock { state in state.computing.insert(key).inserted }
             if taken || !wait { return taken }
             usleepMilliseconds(1)
         }
     }
 
     public func unlockComputation(of key: CacheKey) {
-        _ = state.withLock { $0.computing.remove(key) }
+        _ = state.withTrackedLock { $0.computing.remove(key) }
     }
 }
 
