@@ -77,7 +77,8 @@ struct CacheState {
         case load(generation: UInt64, function: StoredFunction)
         /// Another caller is computing the key; wait for it.
         case join(Flight)
-        /// This caller must find or compute the key (its miss is not counted yet).
+        /// This caller must compute the key (a miss, counted here unless the cache is
+        /// persistent: its leader first looks in the directory).
         case lead(Flight)
     }
 
@@ -185,6 +186,9 @@ struct CacheState {
         if let flight = flights[key] { return .join(flight) }
         let flight = Flight()
         flights[key] = flight
+        // Without a directory behind it, the leader's miss is certain now. A persistent
+        // cache's leader looks in the directory first and counts the miss itself.
+        if !writesEveryValue { recordMiss() }
         return .lead(flight)
     }
 

@@ -64,7 +64,7 @@ extension SpillingCache {
                 if let value = leadFromDirectory(key, type: type, function: function, flight) {
                     return value
                 }
-                state.withTrackedLock { $0.recordMiss() }
+                if persistence != nil { state.withTrackedLock { $0.recordMiss() } }
                 do {
                     let value = try compute()
                     land(value, forKey: key, function: function, flight: flight)
@@ -100,7 +100,7 @@ extension SpillingCache {
                 if let value = leadFromDirectory(key, type: type, function: function, flight) {
                     return value
                 }
-                state.withTrackedLock { $0.recordMiss() }
+                if persistence != nil { state.withTrackedLock { $0.recordMiss() } }
                 do {
                     let value = try await compute()
                     land(value, forKey: key, function: function, flight: flight)

@@ -135,12 +135,7 @@ extension SpillingCache {
     /// persistent cache queues all of it, behind the caller's back, unless `now`.
     func finish(jobs: [CacheState.SpillJob], removals: [UInt64: CacheKey], now: Bool = false) {
         if persistence != nil {
-            var operations: [WriteBehindQueue.Operation] = []
-            for (generation, key) in removals {
-                let name = SpillDirectory.fileName(for: key, generation: generation)
-                operations.append(.change(.remove(key: key, fileName: name), deleting: name))
-            }
-            operations += jobs.map { .write($0) }
+            let operations = removalOperations(removals) + jobs.map { .write($0) }
             if now { perform(operations) } else { enqueue(operations) }
             return
         }

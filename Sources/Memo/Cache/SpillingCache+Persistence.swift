@@ -72,6 +72,15 @@ extension SpillingCache {
 
     // MARK: The write-behind queue
 
+    /// The index changes for files the state gave up: each file's entry goes if it still
+    /// refers to that file, and the file is deleted after the commit.
+    func removalOperations(_ removals: [UInt64: CacheKey]) -> [WriteBehindQueue.Operation] {
+        removals.map { generation, key in
+            let name = SpillDirectory.fileName(for: key, generation: generation)
+            return .change(.remove(key: key, fileName: name), deleting: name)
+        }
+    }
+
     /// Adds operations to the queue; the worker does them soon, or the caller now if the
     /// queue is full.
     func enqueue(_ operations: [WriteBehindQueue.Operation]) {

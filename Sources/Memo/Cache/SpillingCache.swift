@@ -155,25 +155,12 @@ public final class SpillingCache: Sendable {
         var removals: [UInt64: CacheKey] = [:]
         var removed = state.withTrackedLock { $0.remove(key, now: now, removals: &removals) }
         if let persistence {
-            // The directory may hold the key even if this cache never loaded it.
-            if !removed, let entry = try? persistence.index.entry(forKey: key),
-                PersistentDirectory.isFileName(entry.fileName, of: key)
-            {
-                removed = true
-                removals[PersistentDirectory.generation(of: entry.fileName) ?? 0] = key
-            }
-            var operations: [WriteBehindQueue.Operation] = [
-                .change(.remove(key: key, fileName: nil), deleting: nil)
-            ]
-            for (generation, key) in removals {
-                operations.append(
-                    .change(
-                        .remove(
-                            key: key,
-                            fileName: SpillDirectory.fileName(for: key, generation: generation)),
-                        deleting: SpillDirectory.fileName(for: key, generation: generation)))
-            }
-            perform(operations)
+            // The directory may hold the key even if this cache never loaded it; the
+            // first change removes that entry, whichever process wrote it.
+            if !removed, (try? persistence.index.entry(forKey: key)) != nil { removed = true }
+            perform(
+                [.change(.remove(key: key, fileName: nil), deleting: nil)]
+                    + removalOperations(removals))
         } else {
             removeFiles(removals)
         }
@@ -206,13 +193,7 @@ public final class SpillingCache: Sendable {
             let totals = try persistence.index.totals()
             state.withTrackedLock { $0.directoryTotals = totals }
         } catch {
-            let failures = state.withTrackedLock { state in
-                state.recordFailure()
-                return state.stats.failures
-            }
-            logger.warning(
-                "flush could not make the directory durable: \(error)",
-                metadata: ["failures": "\(failures)", "directory": "\(directory)"])
+            recordFailure("flush could not make the directory durable: \(error)")
         }
     }
 
