@@ -4,10 +4,10 @@
 ///   entry leaves memory: an expired one is dropped; one whose file is kept goes to disk
 ///   without a write; one whose file is being written waits for that write; any other is
 ///   spilled to a new file.
-/// - Disk: while spill files exceed `maxDisk`, the least recently used file is deleted
-///   (an eviction). Files still being written are not candidates. If the files kept for
-///   values in memory still exceed it, those go too, least recently used first: the
-///   values stay in memory (no eviction) and are written again when they leave.
+/// - Disk: while spill files exceed `maxDisk`, the least recently used file of an entry
+///   held only on disk is deleted (an eviction). Files still being written are not
+///   candidates; files kept for values in memory count against the budget but never
+///   exceed it alone.
 ///
 /// In any single-threaded sequence of calls, the entries chosen are exactly those a plain
 /// LRU by bytes would choose (`Tests/MemoTests/Properties` replays both).
@@ -66,14 +66,8 @@ extension CacheState {
             }
             slot = next
         }
-        slot = memoryList.head
-        while stats.diskBytes > maxDisk, slot >= 0 {
-            if nodes[slot].file == .kept {
-                removals[nodes[slot].generation] = nodes[slot].key
-                dropKeptFile(at: slot)
-            }
-            slot = nodes[slot].next
-        }
+        // Files kept for values in memory never need to go: a reload turns a file within
+        // the budget into a kept one, so kept files alone never exceed it.
     }
 
     /// Applies what a persistent directory's index deleted for its disk budget: entries

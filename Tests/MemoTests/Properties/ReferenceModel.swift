@@ -207,19 +207,13 @@ struct ReferenceModel {
             }
         }
         guard let maxDisk else { return }
-        // Least recently used disk entries first; then the files kept for memory entries
-        // (the values stay in memory, without a file).
-        while diskBytes > maxDisk, entries.contains(where: { $0.tier == .disk }) {
+        // Least recently used disk entries first. Files kept for memory entries count, but
+        // alone they never exceed the budget: a reload keeps a file that was within it.
+        while diskBytes > maxDisk {
             let oldest = entries.indices.filter { entries[$0].tier == .disk }
                 .min { entries[$0].lastAccess < entries[$1].lastAccess }!
             stats.evictions += 1
             entries.remove(at: oldest)
-        }
-        while diskBytes > maxDisk {
-            let oldest = entries.indices.filter { entries[$0].tier == .memory && entries[$0].fileKept }
-                .min { entries[$0].lastAccess < entries[$1].lastAccess }!
-            entries[oldest].fileKept = false
-            entries[oldest].fileLost = false
         }
     }
 }
