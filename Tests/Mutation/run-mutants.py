@@ -16,7 +16,10 @@ MUTANTS = [
     ("disk budget: > becomes >=", C + "CacheState+Eviction.swift",
      "while stats.diskBytes > maxDisk", "while stats.diskBytes >= maxDisk"),
     ("oversize test: > becomes >=", C + "CacheState.swift",
-     "if charge > maxMemory {", "if charge >= maxMemory {"),
+     "if charge > maxMemory {\n            // Too big", "if charge >= maxMemory {\n            // Too big"),
+    ("an oversized value from the directory goes to memory: > becomes >=", C + "CacheState.swift",
+     "if charge > maxMemory {\n            nodes[slot].tier = .disk",
+     "if charge >= maxMemory {\n            nodes[slot].tier = .disk"),
     ("reload fits: <= becomes <", C + "CacheState.swift",
      "if nodes[slot].charge <= maxMemory {", "if nodes[slot].charge < maxMemory {"),
     ("expiry: >= becomes >", C + "CacheState.swift",
@@ -36,6 +39,13 @@ MUTANTS = [
     ("touch without advancing the clock: += 1 becomes += 0", C + "CacheState.swift",
      "    mutating func touch(_ slot: Int, inMemory: Bool) {\n        clock += 1",
      "    mutating func touch(_ slot: Int, inMemory: Bool) {\n        clock += 0"),
+    # The kept-file rule: a value reloaded from disk keeps its file while unchanged.
+    ("a kept file leaving memory is not counted as a spill", C + "CacheState+Eviction.swift",
+     "                chargeDiskEntry()\n                recordSpill()\n            case .pending:",
+     "                chargeDiskEntry()\n            case .pending:"),
+    ("a reloaded value does not keep its file", C + "CacheState.swift",
+     "            nodes[slot].file = .kept\n            keptFiles += 1\n            clock += 1",
+     "            nodes[slot].file = .none\n            keptFiles += 1\n            clock += 1"),
 ]
 
 

@@ -68,6 +68,27 @@ struct PersistentCacheTests {
         #expect(stats.failures == 0)
     }
 
+    @Test("a value found in the directory comes to memory if it fits, exactly the budget too")
+    func adoptedByBudget() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let value = Self.values(1)
+        let charge = value.memoryCost + SpillingCache.entryOverhead
+        do {
+            let writer = try SpillingCache(Self.configuration(path))
+            writer.store(value, forKey: key(1))
+            writer.flush()
+        }
+        for (budget, inMemory) in [(charge, 1), (charge - 1, 0)] {
+            let reader = try SpillingCache(Self.configuration(path, maxMemory: budget))
+            #expect(reader.value(forKey: key(1), as: [Double].self) == value)
+            let stats = reader.stats
+            #expect(stats.memoryEntries == inMemory, "budget \(budget), charge \(charge)")
+            #expect(stats.diskEntries == 1 - inMemory)
+            #expect(stats.memoryBytes <= budget)
+        }
+    }
+
     @Test("a value is written once, however often it cycles through memory")
     func writtenOnce() throws {
         // 8 values of 32 KiB, memory for 2: every value is stored, then each is reloaded
@@ -232,9 +253,9 @@ struct PersistentCacheTests {
     }
 }
 
-/// The global `Memo` over a persistent directory.
-@Suite("Memo with a persistent directory", .serialized)
-struct PersistentMemoTests {
+/// The global `Memo` over a persistent directory: part of the serialized "Memo registry"
+/// suite, since a suite of its own would run beside that one and replace its cache.
+extension MemoRegistryTests {
     @Test("configure keeps a persistent cache's files, and named functions find them again")
     func acrossRuns() throws {
         let path = temporaryDirectoryPath()
