@@ -23,6 +23,7 @@ public final class InMemorySpillIndex: SpillIndex {
         var entries: [CacheKey: SpillIndexEntry] = [:]
         var clock: UInt64 = 0
         var bytes = 0
+        var reservations: [String: Int32] = [:]
     }
 
     private struct State {
@@ -61,7 +62,15 @@ public final class InMemorySpillIndex: SpillIndex {
         state.withTrackedLock { $0.current.entries.values.sorted { $0.recency < $1.recency } }
     }
 
-    public func apply(_ changes: [SpillIndexChange], maxBytes: Int?) throws -> SpillIndexOutcome {
+    public func reservations() throws -> [SpillIndexReservation] {
+        state.withTrackedLock { state in
+            state.current.reservations.map { SpillIndexReservation(fileName: $0.key, owner: $0.value) }
+        }
+    }
+
+    public func apply(_ changes: [SpillIndexChange], maxBytes: Int?, owner: Int32) throws
+        -> SpillIndexOutcome
+    {
         try state.withTrackedLock { state in
             guard !state.refusesWrites else {
                 throw SpillIndexError.writeFailed("the in-memory index refuses writes")
@@ -100,6 +109,10 @@ public final class InMemorySpillIndex: SpillIndex {
                         _ = delete(entry.key)
                         obsolete.append(entry.fileName)
                     }
+                case .reserve(let fileName, let owner):
+                    tables.reservations[fileName] = owner
+                case .release(let fileName):
+                    tables.reservations[fileName] = nil
                 }
             }
             var evicted: [SpillIndexEntry] = []
@@ -110,6 +123,7 @@ public final class InMemorySpillIndex: SpillIndex {
                     evicted.append(entry)
                 }
             }
+            for file in obsolete + evicted.map(\.fileName) { tables.reservations[file] = owner }
             state.current = tables
             return SpillIndexOutcome(
                 totals: SpillIndexTotals(entries: tables.entries.count, bytes: tables.bytes),

@@ -65,6 +65,9 @@ struct CacheState {
         var generation: UInt64
         var value: any Spillable
         var function: StoredFunction
+
+        /// The name of the file this job writes.
+        var fileName: String { SpillDirectory.fileName(for: key, generation: generation) }
     }
 
     /// What a lookup found, under the lock.

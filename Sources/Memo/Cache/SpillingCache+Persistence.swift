@@ -117,12 +117,31 @@ extension SpillingCache {
     /// then delete the files nothing refers to any more.
     private func process(_ batch: [WriteBehindQueue.Operation], persistence: Persistence) {
         let wallNow = Duration.sinceUnixEpoch
+        // The files are announced before they exist, so that if this process dies between
+        // writing them and recording them, the next to open the directory deletes them.
+        let reservations = batch.compactMap { operation -> SpillIndexChange? in
+            guard case .write(let job) = operation else { return nil }
+            return .reserve(fileName: job.fileName, owner: PersistentDirectory.processID)
+        }
+        var reservationFailure: String?
+        if !reservations.isEmpty {
+            do {
+                _ = try persistence.index.apply(
+                    reservations, maxBytes: nil, owner: PersistentDirectory.processID)
+            } catch {
+                reservationFailure = String(describing: error)
+            }
+        }
         var written: [(job: CacheState.SpillJob, fileBytes: Int?, failure: String?)] = []
         var changes: [SpillIndexChange] = []
         var deletions: [String] = []
         for operation in batch {
             switch operation {
             case .write(let job):
+                if let reservationFailure {
+                    written.append((job, nil, "index: \(reservationFailure)"))
+                    continue
+                }
                 do {
                     let fileBytes = try write(job)
                     written.append((job, fileBytes, nil))
@@ -132,12 +151,12 @@ extension SpillingCache {
                                 key: job.key, function: job.function.name,
                                 version: job.function.version,
                                 valueType: SpillFileFormat.typeFingerprint(of: type(of: job.value)),
-                                fileName: SpillDirectory.fileName(
-                                    for: job.key, generation: job.generation),
-                                size: fileBytes, storedAt: wallNow, lastUsedAt: wallNow)))
+                                fileName: job.fileName, size: fileBytes, storedAt: wallNow,
+                                lastUsedAt: wallNow)))
                 } catch {
                     written.append((job, nil, String(describing: error)))
                 }
+                changes.append(.release(fileName: job.fileName))
             case .change(let change, let deleting):
                 changes.append(change)
                 if let deleting { deletions.append(deleting) }
@@ -148,7 +167,8 @@ extension SpillingCache {
         var indexFailure: String?
         if !changes.isEmpty {
             do {
-                outcome = try persistence.index.apply(changes, maxBytes: persistence.maxDisk)
+                outcome = try persistence.index.apply(
+                    changes, maxBytes: persistence.maxDisk, owner: PersistentDirectory.processID)
             } catch {
                 indexFailure = String(describing: error)
             }
@@ -157,9 +177,7 @@ extension SpillingCache {
             // Nothing of this batch is recorded: its files are garbage, its values are
             // written again if they leave memory, its removals are retried on lookup.
             for index in written.indices where written[index].fileBytes != nil {
-                deletions.append(
-                    SpillDirectory.fileName(
-                        for: written[index].job.key, generation: written[index].job.generation))
+                deletions.append(written[index].job.fileName)
                 written[index].fileBytes = nil
                 written[index].failure = "index: \(indexFailure)"
             }
@@ -167,15 +185,15 @@ extension SpillingCache {
         }
 
         var garbage: [UInt64: CacheKey] = [:]
-        var staleRows: [WriteBehindQueue.Operation] = []
+        var followUps: [WriteBehindQueue.Operation] = []
         let (failuresBefore, failuresAfter) = state.withTrackedLock { state in
             let before = state.stats.failures
             for (job, fileBytes, _) in written {
                 let current = state.completeSpill(job, fileBytes: fileBytes, removals: &garbage)
                 if fileBytes != nil, !current {
                     // Recorded in the index, but the entry changed meanwhile.
-                    let name = SpillDirectory.fileName(for: job.key, generation: job.generation)
-                    staleRows.append(.change(.remove(key: job.key, fileName: name), deleting: nil))
+                    followUps.append(
+                        .change(.remove(key: job.key, fileName: job.fileName), deleting: nil))
                 }
             }
             if let outcome {
@@ -192,6 +210,9 @@ extension SpillingCache {
         if indexFailure == nil {
             deletions += outcome?.obsoleteFiles ?? []
             deletions += outcome?.evicted.map(\.fileName) ?? []
+        } else if reservationFailure == nil {
+            // The releases were lost with the transaction; the files are deleted below.
+            followUps += written.map { .change(.release(fileName: $0.job.fileName), deleting: nil) }
         }
         for (generation, key) in garbage {
             deletions.append(SpillDirectory.fileName(for: key, generation: generation))
@@ -199,8 +220,11 @@ extension SpillingCache {
         for name in Set(deletions) where PersistentDirectory.isSpillFileName(name) {
             try? fileSystem.removeFile(atPath: "\(directory)/\(name)")
         }
-        if !staleRows.isEmpty {
-            _ = persistence.queue.enqueue(staleRows)
+        // The index reserved the files it dropped until they are gone: now they are.
+        let dropped = (outcome?.obsoleteFiles ?? []) + (outcome?.evicted.map(\.fileName) ?? [])
+        followUps += dropped.map { .change(.release(fileName: $0), deleting: nil) }
+        if !followUps.isEmpty {
+            _ = persistence.queue.enqueue(followUps)
         }
     }
 

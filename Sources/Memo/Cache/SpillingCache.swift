@@ -82,7 +82,7 @@ public final class SpillingCache: Sendable {
                 configuration.index
                 ?? SQLiteSpillIndex(path: "\(directory)/\(SQLiteSpillIndex.fileName)")
             let totals = try index.open()
-            PersistentDirectory.removeLeftovers(in: directory, fileSystem: fileSystem)
+            PersistentDirectory.removeLeftovers(in: directory, fileSystem: fileSystem, index: index)
             var state = CacheState(
                 maxMemory: configuration.maxMemory.bytes, maxDisk: nil,
                 timeToLive: configuration.timeToLive, writesEveryValue: true,

@@ -151,6 +151,10 @@ package final class SQLiteSpillIndex: SpillIndex {
         ) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS entries_by_recency ON entries (recency);
         CREATE INDEX IF NOT EXISTS entries_by_function ON entries (function);
+        CREATE TABLE IF NOT EXISTS reservations (
+            file TEXT PRIMARY KEY NOT NULL,
+            owner INTEGER NOT NULL
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS totals (
             id INTEGER PRIMARY KEY CHECK (id = 0),
             entries INTEGER NOT NULL,
@@ -197,11 +201,26 @@ package final class SQLiteSpillIndex: SpillIndex {
         }
     }
 
-    package func apply(_ changes: [SpillIndexChange], maxBytes: Int?) throws -> SpillIndexOutcome {
+    package func reservations() throws -> [SpillIndexReservation] {
+        try withConnection { connection throws(SpillIndexError) in
+            let statement = try connection.statement("SELECT file, owner FROM reservations")
+            var reservations: [SpillIndexReservation] = []
+            while try statement.step() {
+                reservations.append(
+                    SpillIndexReservation(
+                        fileName: statement.string(0), owner: Int32(statement.int64(1))))
+            }
+            return reservations
+        }
+    }
+
+    package func apply(_ changes: [SpillIndexChange], maxBytes: Int?, owner: Int32) throws
+        -> SpillIndexOutcome
+    {
         guard !readOnly else { throw SpillIndexError.writeFailed("the index is open read-only") }
         return try withConnection { connection throws(SpillIndexError) in
             try connection.writeTransaction { () throws(SpillIndexError) in
-                try Self.apply(changes, maxBytes: maxBytes, on: connection)
+                try Self.apply(changes, maxBytes: maxBytes, owner: owner, on: connection)
             }
         }
     }
@@ -221,7 +240,8 @@ package final class SQLiteSpillIndex: SpillIndex {
     // MARK: Transactions
 
     private static func apply(
-        _ changes: [SpillIndexChange], maxBytes: Int?, on connection: SQLiteConnection
+        _ changes: [SpillIndexChange], maxBytes: Int?, owner: Int32,
+        on connection: SQLiteConnection
     ) throws(SpillIndexError) -> SpillIndexOutcome {
         var clock = try totalsRow(connection).clock
         var obsolete: [String] = []
@@ -281,6 +301,12 @@ package final class SQLiteSpillIndex: SpillIndex {
                 }
                 while try select.step() { obsolete.append(select.string(0)) }
                 try delete.run()
+            case .reserve(let fileName, let owner):
+                try reserve(fileName, owner: owner, on: connection)
+            case .release(let fileName):
+                let release = try connection.statement("DELETE FROM reservations WHERE file = ?1")
+                release.bind(1, fileName)
+                try release.run()
             }
         }
         let setClock = try connection.statement("UPDATE totals SET clock = ?1 WHERE id = 0")
@@ -308,10 +334,23 @@ package final class SQLiteSpillIndex: SpillIndex {
                 }
             }
         }
+        for file in obsolete + evicted.map(\.fileName) {
+            try reserve(file, owner: owner, on: connection)
+        }
         let row = try totalsRow(connection)
         return SpillIndexOutcome(
             totals: SpillIndexTotals(entries: row.entries, bytes: row.bytes),
             obsoleteFiles: obsolete, evicted: evicted)
+    }
+
+    private static func reserve(
+        _ fileName: String, owner: Int32, on connection: SQLiteConnection
+    ) throws(SpillIndexError) {
+        let reserve = try connection.statement(
+            "INSERT OR REPLACE INTO reservations (file, owner) VALUES (?1, ?2)")
+        reserve.bind(1, fileName)
+        reserve.bind(2, Int64(owner))
+        try reserve.run()
     }
 
     private static func file(of key: CacheKey, on connection: SQLiteConnection)

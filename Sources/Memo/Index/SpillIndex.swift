@@ -22,15 +22,25 @@ public protocol SpillIndex: Sendable {
     /// Applies `changes` in order, in one transaction, then deletes least recently used
     /// entries while the total size exceeds `maxBytes`.
     ///
+    /// Every file the transaction leaves without an entry (replaced, removed or evicted)
+    /// is reserved for process `owner` in the same transaction: the owner deletes the files
+    /// and then releases them, and if it dies first, the next process to open the
+    /// directory deletes them. No file is ever left that nothing refers to.
+    ///
     /// - Returns: the new totals, the files that no entry refers to any more (to delete
-    ///   once this returns), and the entries evicted for `maxBytes`.
-    func apply(_ changes: [SpillIndexChange], maxBytes: Int?) throws -> SpillIndexOutcome
+    ///   once this returns, then release), and the entries evicted for `maxBytes`.
+    func apply(_ changes: [SpillIndexChange], maxBytes: Int?, owner: Int32) throws
+        -> SpillIndexOutcome
 
     /// The entry count and payload bytes, O(1).
     func totals() throws -> SpillIndexTotals
 
     /// Every entry, least recently used first.
     func allEntries() throws -> [SpillIndexEntry]
+
+    /// The files writers announced (``SpillIndexChange/reserve(fileName:owner:)``) and have
+    /// not yet recorded or given up: those of a writer that died are garbage.
+    func reservations() throws -> [SpillIndexReservation]
 
     /// Makes every applied change durable (survives a power loss).
     func synchronize() throws
@@ -94,6 +104,28 @@ public enum SpillIndexChange: Sendable, Equatable {
     case remove(key: CacheKey, fileName: String?)
     /// Removes the entries of one function (every version), or every entry when `nil`.
     case removeAll(function: String?)
+    /// Announces a file that process `owner` is about to write, before it exists: if the
+    /// writer dies before it records or releases the file, whoever opens the directory
+    /// next finds the reservation and deletes the file, so no file is ever left that
+    /// nothing refers to.
+    case reserve(fileName: String, owner: Int32)
+    /// Ends a reservation: the file is recorded (an insert in the same transaction) or
+    /// was deleted.
+    case release(fileName: String)
+}
+
+/// A file a writer announced and has not yet recorded or given up.
+public struct SpillIndexReservation: Sendable, Equatable {
+    /// The file's name in the directory.
+    public var fileName: String
+    /// The process id of the writer.
+    public var owner: Int32
+
+    /// A reservation of `fileName` by process `owner`.
+    public init(fileName: String, owner: Int32) {
+        self.fileName = fileName
+        self.owner = owner
+    }
 }
 
 /// The entry count and total file bytes of a ``SpillIndex``.

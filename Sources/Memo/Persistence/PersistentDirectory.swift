@@ -16,7 +16,9 @@
 /// ```
 ///
 /// The cache only ever reads, deletes or overwrites names of these forms: whatever else
-/// the directory holds is left alone.
+/// the directory holds is left alone. A spill file is reserved in the index from before
+/// it is written until it is recorded, and again from when its entry is dropped until it
+/// is deleted, so a process that dies never leaves one that nothing refers to.
 enum PersistentDirectory {
     static let temporaryFolder = "tmp"
 
@@ -75,20 +77,37 @@ enum PersistentDirectory {
             || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 
-    /// Creates the temporary folder and removes what processes that died left in it.
-    /// Only that small folder is listed, never the directory of spill files.
-    static func removeLeftovers(in directory: String, fileSystem: any SpillFileSystem) {
+    /// Removes what processes that died left behind: their temporary files, and the
+    /// files they reserved in the index but never recorded (see
+    /// ``SpillIndexChange/reserve(fileName:owner:)``). Only the small `tmp/` folder and
+    /// the reservations are read, never a listing of the spill files.
+    static func removeLeftovers(
+        in directory: String, fileSystem: any SpillFileSystem, index: any SpillIndex
+    ) {
         let folder = "\(directory)/\(temporaryFolder)"
         try? fileSystem.prepareDirectory(atPath: folder)
-        guard let names = try? fileSystem.contentsOfDirectory(atPath: folder) else { return }
-        for name in names where name.hasSuffix(".tmp") {
-            guard let dash = name.firstIndex(of: "-"), let pid = Int32(name[..<dash]) else {
-                continue
-            }
-            // A live process may be writing it; a dead one never will again.
-            if pid == getpid() || kill(pid, 0) == 0 || errno != ESRCH { continue }
+        for name in (try? fileSystem.contentsOfDirectory(atPath: folder)) ?? []
+        where name.hasSuffix(".tmp") {
+            guard let dash = name.firstIndex(of: "-"), let pid = Int32(name[..<dash]),
+                isDead(pid)
+            else { continue }
             try? fileSystem.removeFile(atPath: "\(folder)/\(name)")
         }
+        let abandoned = ((try? index.reservations()) ?? []).filter { isDead($0.owner) }
+        guard !abandoned.isEmpty else { return }
+        for reservation in abandoned where isSpillFileName(reservation.fileName) {
+            try? fileSystem.removeFile(atPath: "\(directory)/\(reservation.fileName)")
+        }
+        _ = try? index.apply(
+            abandoned.map { .release(fileName: $0.fileName) }, maxBytes: nil, owner: processID)
+    }
+
+    /// This process's id: the owner of its reservations and temporary files.
+    static var processID: Int32 { getpid() }
+
+    /// Whether process `pid` is gone (never this process: a live one may still write).
+    private static func isDead(_ pid: Int32) -> Bool {
+        pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
     }
 }
 

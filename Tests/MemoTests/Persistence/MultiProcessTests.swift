@@ -155,11 +155,11 @@ struct MultiProcessTests {
         #expect(killed >= 15, "only \(killed) of 20 workers were killed before they finished")
         #expect(killedComputing >= 4, "only \(killedComputing) compute workers were killed")
 
-        // Files a victim wrote but did not record may stay (garbage, not an error); every
-        // entry of the index must still have its file, and no temporary file stays after
-        // the last process opened the directory.
+        // Every entry of the index has its file, and every file is in the index: what a
+        // victim wrote but did not record was reserved, and the next process to open the
+        // directory (each round's reader) deleted it, with its temporary files.
         let index = try DirectoryCheck(scratch.cache)
-        index.expectConsistent(exact: false)
+        index.expectConsistent(exact: true)
         index.expectWithinBudget(maxDisk)
     }
 

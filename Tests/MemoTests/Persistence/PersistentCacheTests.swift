@@ -166,6 +166,29 @@ struct PersistentCacheTests {
         #expect(cache.value(forKey: key(3), as: [Double].self) == nil)
     }
 
+    @Test("files a dead writer reserved but never recorded are deleted at the next open")
+    func abandonedReservations() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        _ = try SpillingCache(Self.configuration(path))
+        let index = SQLiteSpillIndex(path: "\(path)/\(SQLiteSpillIndex.fileName)")
+        _ = try index.open()
+        let dead = "\(key(1).hex)-a1.spill"
+        let live = "\(key(2).hex)-b2.spill"
+        _ = try index.apply(
+            [
+                .reserve(fileName: dead, owner: 4_194_999),  // above pid_max: never alive
+                .reserve(fileName: live, owner: getpid()),
+            ], maxBytes: nil, owner: getpid())
+        for name in [dead, live] {
+            FileManager.default.createFile(atPath: "\(path)/\(name)", contents: Data([1]))
+        }
+        _ = try SpillingCache(Self.configuration(path))
+        #expect(!FileManager.default.fileExists(atPath: "\(path)/\(dead)"))
+        #expect(FileManager.default.fileExists(atPath: "\(path)/\(live)"), "its writer lives")
+        #expect(try index.reservations() == [SpillIndexReservation(fileName: live, owner: getpid())])
+    }
+
     @Test("an index from a newer format version is refused, saying so")
     func newerIndex() throws {
         let path = temporaryDirectoryPath()
