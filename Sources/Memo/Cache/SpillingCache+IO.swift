@@ -172,12 +172,7 @@ extension SpillingCache {
         let contents = try SpillFileFormat.encodeAny(
             job.value, key: job.key, function: job.function)
         let path = self.path(for: job.key, generation: job.generation)
-        let temporary =
-            persistence == nil
-            ? path + ".tmp"
-            : PersistentDirectory.temporaryPath(
-                in: directory,
-                for: SpillDirectory.fileName(for: job.key, generation: job.generation))
+        let temporary = path + ".tmp"
         do {
             do {
                 try fileSystem.writeFile(atPath: temporary, contents: contents)

@@ -12,7 +12,7 @@
 /// DIR/memo-index.sqlite      the index (SQLite, WAL mode), with -wal and -shm beside it
 /// DIR/memo-locks             one byte locked per key being computed (single flight)
 /// DIR/<key>-<generation>.spill
-/// DIR/tmp/<pid>-<key>-<generation>.tmp    a file being written by process <pid>
+/// DIR/<key>-<generation>.spill.tmp    the same file while it is written
 /// ```
 ///
 /// The cache only ever reads, deletes or overwrites names of these forms: whatever else
@@ -20,8 +20,6 @@
 /// it is written until it is recorded, and again from when its entry is dropped until it
 /// is deleted, so a process that dies never leaves one that nothing refers to.
 enum PersistentDirectory {
-    static let temporaryFolder = "tmp"
-
     /// `$XDG_CACHE_HOME/memo`, or `$HOME/.cache/memo`: per user, never a shared name.
     static func defaultPath() -> String {
         if let value = getenv("XDG_CACHE_HOME"), let text = String(validatingCString: value),
@@ -42,11 +40,6 @@ enum PersistentDirectory {
     /// one in 2⁴⁰ after a million writes each).
     static func firstGeneration() -> UInt64 {
         UInt64.random(in: 0..<(1 << 62)) << 1
-    }
-
-    /// The temporary name a file is written under before it is renamed into place.
-    static func temporaryPath(in directory: String, for fileName: String) -> String {
-        "\(directory)/\(temporaryFolder)/\(getpid())-\(fileName).tmp"
     }
 
     /// Whether `name` is a spill file name (`<32 hex>-<hex>.spill`) of `key`.
@@ -77,26 +70,19 @@ enum PersistentDirectory {
             || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
     }
 
-    /// Removes what processes that died left behind: their temporary files, and the
-    /// files they reserved in the index but never recorded (see
-    /// ``SpillIndexChange/reserve(fileName:owner:)``). Only the small `tmp/` folder and
-    /// the reservations are read, never a listing of the spill files.
+    /// Removes what processes that died left behind: the files they reserved in the
+    /// index (see ``SpillIndexChange/reserve(fileName:owner:)``) and never recorded or
+    /// deleted, with their temporary names. Only the reservations are read, never a
+    /// listing of the directory.
     static func removeLeftovers(
         in directory: String, fileSystem: any SpillFileSystem, index: any SpillIndex
     ) {
-        let folder = "\(directory)/\(temporaryFolder)"
-        try? fileSystem.prepareDirectory(atPath: folder)
-        for name in (try? fileSystem.contentsOfDirectory(atPath: folder)) ?? []
-        where name.hasSuffix(".tmp") {
-            guard let dash = name.firstIndex(of: "-"), let pid = Int32(name[..<dash]),
-                isDead(pid)
-            else { continue }
-            try? fileSystem.removeFile(atPath: "\(folder)/\(name)")
-        }
         let abandoned = ((try? index.reservations()) ?? []).filter { isDead($0.owner) }
         guard !abandoned.isEmpty else { return }
         for reservation in abandoned where isSpillFileName(reservation.fileName) {
-            try? fileSystem.removeFile(atPath: "\(directory)/\(reservation.fileName)")
+            let path = "\(directory)/\(reservation.fileName)"
+            try? fileSystem.removeFile(atPath: path + ".tmp")
+            try? fileSystem.removeFile(atPath: path)
         }
         _ = try? index.apply(
             abandoned.map { .release(fileName: $0.fileName) }, maxBytes: nil, owner: processID)

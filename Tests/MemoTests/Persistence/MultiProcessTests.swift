@@ -408,8 +408,8 @@ extension MultiProcessTests {
                 files[name] = (attributes[.size] as? NSNumber)?.intValue ?? -1
             }
             self.files = files
-            temporaryFiles =
-                (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/tmp")) ?? []
+            temporaryFiles = try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { $0.hasSuffix(".tmp") }
         }
 
         /// Every entry has its file, of the recorded size, named for its key; the totals
@@ -441,7 +441,7 @@ extension MultiProcessTests {
                 misnamed.isEmpty, "\(misnamed.count) entries name another key's file",
                 sourceLocation: sourceLocation)
             #expect(
-                temporaryFiles.isEmpty, "left in tmp: \(temporaryFiles.prefix(5))",
+                temporaryFiles.isEmpty, "temporary files left: \(temporaryFiles.prefix(5))",
                 sourceLocation: sourceLocation)
             if exact {
                 let indexed = Set(entries.map(\.fileName))

@@ -144,29 +144,25 @@ struct PersistentCacheTests {
         #expect(second.stats.evictions == 3)
     }
 
-    @Test("leftover temporary files of dead processes go at open, nothing else is touched")
-    func leftoversAndForeignFiles() throws {
+    @Test("files the cache did not write are never deleted or read")
+    func foreignFiles() throws {
         let path = temporaryDirectoryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try SpillingCache(Self.configuration(path))
         let fm = FileManager.default
-        // A pid that cannot be alive (above pid_max), and this process's own.
-        let dead = "\(path)/tmp/4194999-\(key(1).hex)-5.spill.tmp"
-        let live = "\(path)/tmp/\(getpid())-\(key(2).hex)-6.spill.tmp"
-        for file in [dead, live] { fm.createFile(atPath: file, contents: Data([1, 2, 3])) }
-        let foreign = ["notes.txt", "abc.spill", "\(key(3).hex)-zz.spill"]
+        let foreign = [
+            "notes.txt", "abc.spill", "\(key(3).hex)-zz.spill", "\(key(4).hex)-5.spill.tmp",
+        ]
         for name in foreign { fm.createFile(atPath: "\(path)/\(name)", contents: Data([7])) }
 
         let cache = try SpillingCache(Self.configuration(path))
-        #expect(!fm.fileExists(atPath: dead))
-        #expect(fm.fileExists(atPath: live), "a live process may still be writing it")
         cache.store(Self.values(1), forKey: key(1))
         cache.removeAll()
         for name in foreign { #expect(fm.fileExists(atPath: "\(path)/\(name)")) }
         #expect(cache.value(forKey: key(3), as: [Double].self) == nil)
     }
 
-    @Test("files a dead writer reserved but never recorded are deleted at the next open")
+    @Test("files a dead writer reserved, and their temporaries, are deleted at the next open")
     func abandonedReservations() throws {
         let path = temporaryDirectoryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -180,12 +176,16 @@ struct PersistentCacheTests {
                 .reserve(fileName: dead, owner: 4_194_999),  // above pid_max: never alive
                 .reserve(fileName: live, owner: getpid()),
             ], maxBytes: nil, owner: getpid())
-        for name in [dead, live] {
+        // A dead writer may have left the file, or only its temporary name.
+        for name in [dead, dead + ".tmp", live, live + ".tmp"] {
             FileManager.default.createFile(atPath: "\(path)/\(name)", contents: Data([1]))
         }
         _ = try SpillingCache(Self.configuration(path))
         #expect(!FileManager.default.fileExists(atPath: "\(path)/\(dead)"))
-        #expect(FileManager.default.fileExists(atPath: "\(path)/\(live)"), "its writer lives")
+        #expect(!FileManager.default.fileExists(atPath: "\(path)/\(dead).tmp"))
+        for name in [live, live + ".tmp"] {
+            #expect(FileManager.default.fileExists(atPath: "\(path)/\(name)"), "its writer lives")
+        }
         #expect(try index.reservations() == [SpillIndexReservation(fileName: live, owner: getpid())])
     }
 
