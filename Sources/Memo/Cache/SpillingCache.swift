@@ -80,7 +80,9 @@ public final class SpillingCache: Sendable {
         if configuration.persistent {
             let index =
                 configuration.index
-                ?? SQLiteSpillIndex(path: "\(directory)/\(SQLiteSpillIndex.fileName)")
+                ?? SQLiteSpillIndex(
+                    path: "\(directory)/\(SQLiteSpillIndex.fileName)",
+                    readOnly: !PersistentDirectory.isWritable(directory))
             let totals = try index.open()
             PersistentDirectory.removeLeftovers(in: directory, fileSystem: fileSystem, index: index)
             var state = CacheState(

@@ -36,9 +36,28 @@ package final class SQLiteSpillIndex: SpillIndex {
     private let pool = Mutex<[ConnectionBox]>([])
 
     /// An index at `path`; nothing is opened until ``open()``.
+    ///
+    /// `readOnly`: for a directory this process cannot write to. SQLite is then told the
+    /// file is immutable, which is what lets it read a WAL-mode database without creating
+    /// the `-shm` file beside it (it cannot); no one can change the file there either.
     package init(path: String, readOnly: Bool = false) {
         self.path = path
         self.readOnly = readOnly
+    }
+
+    /// What SQLite opens: the path, or for a read-only index a URI marking it immutable.
+    private var connectionPath: String {
+        guard readOnly else { return path }
+        var escaped = ""
+        for character in path.unicodeScalars {
+            switch character {
+            case "%": escaped += "%25"
+            case "?": escaped += "%3f"
+            case "#": escaped += "%23"
+            default: escaped.unicodeScalars.append(character)
+            }
+        }
+        return "file:\(escaped)?immutable=1"
     }
 
     package func open() throws -> SpillIndexTotals {
@@ -60,7 +79,8 @@ package final class SQLiteSpillIndex: SpillIndex {
     }
 
     private func openOnce() throws -> SpillIndexTotals {
-        let connection = try SQLiteConnection(path: path, create: !readOnly, readOnly: readOnly)
+        let connection = try SQLiteConnection(
+            path: connectionPath, create: !readOnly, readOnly: readOnly)
         if !readOnly {
             // Persistent, in the file: every later connection (any process) is in WAL mode.
             try connection.execute("PRAGMA journal_mode = WAL")
@@ -95,8 +115,9 @@ package final class SQLiteSpillIndex: SpillIndex {
         let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
             .joined(separator: "/")
         let lockPath = (directory.isEmpty ? "." : directory) + "/" + Self.lockFileName
-        var descriptor = openDescriptor(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW)
-        if descriptor < 0 { descriptor = openDescriptor(lockPath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
+        // A write lock needs a descriptor open for writing; without one (a read-only
+        // directory) nothing is recorded there, so there is nothing to compute once.
+        let descriptor = openDescriptor(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW)
         if descriptor >= 0,
             !lockDescriptor.compareExchange(expected: -1, desired: descriptor, ordering: .relaxed)
                 .exchanged
@@ -410,7 +431,8 @@ package final class SQLiteSpillIndex: SpillIndex {
 
     private func take() throws(SpillIndexError) -> ConnectionBox {
         if let box = pool.withTrackedLock({ $0.popLast() }) { return box }
-        let connection = try SQLiteConnection(path: path, create: false, readOnly: readOnly)
+        let connection = try SQLiteConnection(
+            path: connectionPath, create: false, readOnly: readOnly)
         return ConnectionBox(connection)
     }
 

@@ -88,6 +88,12 @@ enum PersistentDirectory {
             abandoned.map { .release(fileName: $0.fileName) }, maxBytes: nil, owner: processID)
     }
 
+    /// Whether this process may create files in `directory` (a read-only mount, or
+    /// permissions, may say no even to a directory it owns).
+    static func isWritable(_ directory: String) -> Bool {
+        access(directory, W_OK) == 0
+    }
+
     /// This process's id: the owner of its reservations and temporary files.
     static var processID: Int32 { getpid() }
 

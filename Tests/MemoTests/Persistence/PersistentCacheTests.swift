@@ -302,3 +302,86 @@ extension MemoRegistryTests {
         try Memo.configure(CacheConfiguration())
     }
 }
+
+/// A read-only bind mount of a directory, where the process may mount (root, with the
+/// capability): the one way to make a directory read-only to root, which ignores modes.
+struct ReadOnlyMount {
+    let path: String
+
+    /// Mounts `source` read-only at a fresh path; `nil` where mounting is not allowed.
+    init?(of source: String) {
+        path = temporaryDirectoryPath()
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        guard Self.run(["--bind", source, path]) else {
+            try? FileManager.default.removeItem(atPath: path)
+            return nil
+        }
+        guard Self.run(["-o", "remount,ro,bind", path]) else {
+            unmount()
+            return nil
+        }
+    }
+
+    func unmount() {
+        let umount = Process()
+        umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+        umount.arguments = [path]
+        try? umount.run()
+        umount.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    private static func run(_ arguments: [String]) -> Bool {
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = arguments
+        mount.standardError = FileHandle.nullDevice
+        guard (try? mount.run()) != nil else { return false }
+        mount.waitUntilExit()
+        return mount.terminationStatus == 0
+    }
+
+    /// Whether this process can make read-only mounts (tried once, on a scratch folder).
+    static let isAvailable: Bool = {
+        guard geteuid() == 0 else { return false }
+        let scratch = temporaryDirectoryPath()
+        try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        guard let mount = ReadOnlyMount(of: scratch) else { return false }
+        mount.unmount()
+        return true
+    }()
+}
+
+extension PersistentCacheTests {
+    @Test(
+        "a read-only directory serves hits; its writes count as failures",
+        .enabled(if: ReadOnlyMount.isAvailable, "needs root allowed to mount read-only"))
+    func readOnlyDirectory() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let writer = try SpillingCache(Self.configuration(path))
+            for n in 0..<5 { writer.store(Self.values(n), forKey: key(n)) }
+            writer.flush()
+        }
+        let mount = try #require(ReadOnlyMount(of: path))
+        defer { mount.unmount() }
+        let reader = try SpillingCache(Self.configuration(mount.path))
+        #expect(reader.stats.diskEntries == 5)
+        for n in 0..<5 {
+            #expect(reader.value(forKey: key(n), as: [Double].self) == Self.values(n))
+        }
+        #expect(reader.stats.diskHits == 5)
+        var computed = 0
+        let value = reader.value(forKey: key(9)) { () -> [Double] in
+            computed += 1
+            return Self.values(9)
+        }
+        #expect(value == Self.values(9) && computed == 1)
+        reader.flush()
+        #expect(reader.stats.failures >= 1, "the write of key 9 failed")
+        #expect(reader.value(forKey: key(9), as: [Double].self) == Self.values(9), "in memory")
+        #expect(Self.spillFiles(path).count == 5, "nothing was written")
+    }
+}
