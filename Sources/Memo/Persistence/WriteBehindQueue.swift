@@ -7,8 +7,10 @@ import Synchronization
 /// Batches are done one at a time, in order, on one serial dispatch queue: by a
 /// background worker, or by a caller that needs its work done before it returns (a
 /// removal, a flush, the leader of a single flight). Each batch costs one index
-/// transaction, however many values and touches it holds. The queue is bounded: a caller
-/// that finds it full waits for the pending work to be done (the caller pays for the
+/// transaction, however many values and touches it holds. The queue is bounded, in
+/// operations and in the bytes of the values it holds (a value that left memory before
+/// its write is charged nowhere else): a caller that finds it full waits for the pending
+/// work to be done (the caller pays for the
 /// write rather than the value being dropped, and memory cannot grow without bound).
 /// Hits never touch the queue, except to leave a touch after a disk hit.
 final class WriteBehindQueue: Sendable {
@@ -19,6 +21,12 @@ final class WriteBehindQueue: Sendable {
         /// wrote) is deleted after the commit.
         case change(SpillIndexChange, deleting: String?)
 
+        /// The `memoryCost` of the value a write holds.
+        var valueBytes: Int {
+            if case .write(let job) = self { return job.value.memoryCost }
+            return 0
+        }
+
         var isTouch: Bool {
             if case .change(.touch, _) = self { return true }
             return false
@@ -27,19 +35,25 @@ final class WriteBehindQueue: Sendable {
 
     private struct State {
         var pending: [Operation] = []
+        /// The `memoryCost` of the values pending: values that left memory before their
+        /// write are charged nowhere else.
+        var pendingBytes = 0
         /// Whether a background drain is scheduled.
         var workerScheduled = false
     }
 
     /// Operations that may be pending before a caller waits for them to be done.
     let capacity: Int
+    /// Bytes of values that may be pending before a caller waits for them to be written.
+    let byteCapacity: Int
     /// Operations done in one transaction.
     let batchSize: Int
     private let state = Mutex(State())
     private let serial = DispatchQueue(label: "memo.write-behind")
 
-    init(capacity: Int = 256, batchSize: Int = 128) {
+    init(capacity: Int = 256, byteCapacity: Int = 64 << 20, batchSize: Int = 128) {
         self.capacity = capacity
+        self.byteCapacity = byteCapacity
         self.batchSize = batchSize
     }
 
@@ -55,9 +69,13 @@ final class WriteBehindQueue: Sendable {
     /// Adds operations, in order after every operation already added.
     func enqueue(_ operations: [Operation]) -> Next {
         guard !operations.isEmpty else { return .nothing }
+        let bytes = operations.reduce(0) { $0 + $1.valueBytes }
         return state.withTrackedLock { state in
             state.pending += operations
-            if state.pending.count > capacity { return .drainNow }
+            state.pendingBytes += bytes
+            if state.pending.count > capacity || state.pendingBytes > byteCapacity {
+                return .drainNow
+            }
             guard !state.workerScheduled else { return .nothing }
             state.workerScheduled = true
             let onlyTouches = state.pending.allSatisfy(\.isTouch)
@@ -92,6 +110,7 @@ final class WriteBehindQueue: Sendable {
             guard !state.pending.isEmpty else { return nil }
             let batch = Array(state.pending.prefix(batchSize))
             state.pending.removeFirst(batch.count)
+            state.pendingBytes -= batch.reduce(0) { $0 + $1.valueBytes }
             return batch
         }
     }
