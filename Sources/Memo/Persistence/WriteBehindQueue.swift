@@ -51,7 +51,7 @@ final class WriteBehindQueue: Sendable {
     private let state = Mutex(State())
     private let serial = DispatchQueue(label: "memo.write-behind")
 
-    init(capacity: Int = 256, byteCapacity: Int = 64 << 20, batchSize: Int = 128) {
+    init(capacity: Int = 1024, byteCapacity: Int = 64 << 20, batchSize: Int = 512) {
         self.capacity = capacity
         self.byteCapacity = byteCapacity
         self.batchSize = batchSize
