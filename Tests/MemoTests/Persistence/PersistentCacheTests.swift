@@ -24,6 +24,14 @@ struct PersistentCacheTests {
 
     static func values(_ n: Int) -> [Double] { (0..<32).map { Double($0 * n) } }
 
+    /// A writer that stores `values(n)` under `key(n)` for each `n`, flushes and closes
+    /// (flushed, since its queue's worker could otherwise outlive it).
+    static func write(_ keys: some Sequence<Int>, to path: String) throws {
+        let writer = try SpillingCache(configuration(path))
+        for n in keys { writer.store(values(n), forKey: key(n)) }
+        writer.flush()
+    }
+
     static func spillFiles(_ path: String) -> Set<String> {
         Set(
             ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter {
@@ -74,11 +82,7 @@ struct PersistentCacheTests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let value = Self.values(1)
         let charge = value.memoryCost + SpillingCache.entryOverhead
-        do {
-            let writer = try SpillingCache(Self.configuration(path))
-            writer.store(value, forKey: key(1))
-            writer.flush()
-        }
+        try Self.write([1], to: path)
         for (budget, inMemory) in [(charge, 1), (charge - 1, 0)] {
             let reader = try SpillingCache(Self.configuration(path, maxMemory: budget))
             #expect(reader.value(forKey: key(1), as: [Double].self) == value)
@@ -207,12 +211,7 @@ struct PersistentCacheTests {
     func corruptThroughIndex() throws {
         let path = temporaryDirectoryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        do {
-            let writer = try SpillingCache(Self.configuration(path))
-            writer.store(Self.values(1), forKey: key(1))
-            writer.store(Self.values(2), forKey: key(2))
-            writer.flush()
-        }
+        try Self.write([1, 2], to: path)
         let name = try #require(Self.spillFiles(path).first { $0.hasPrefix(key(1).hex) })
         let handle = try #require(FileHandle(forUpdatingAtPath: "\(path)/\(name)"))
         try handle.seek(toOffset: 100)
@@ -231,11 +230,7 @@ struct PersistentCacheTests {
     func otherTypeOrVersion() throws {
         let path = temporaryDirectoryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        do {
-            let writer = try SpillingCache(Self.configuration(path))
-            writer.store(Self.values(1), forKey: key(1))
-            writer.flush()  // its worker may outlive this scope otherwise
-        }
+        try Self.write([1], to: path)
         let reader = try SpillingCache(Self.configuration(path))
         #expect(reader.value(forKey: key(1), as: [Float].self) == nil)
         #expect(reader.stats.failures == 0)
@@ -360,11 +355,7 @@ extension PersistentCacheTests {
     func readOnlyDirectory() throws {
         let path = temporaryDirectoryPath()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        do {
-            let writer = try SpillingCache(Self.configuration(path))
-            for n in 0..<5 { writer.store(Self.values(n), forKey: key(n)) }
-            writer.flush()
-        }
+        try Self.write(0..<5, to: path)
         let mount = try #require(ReadOnlyMount(of: path))
         defer { mount.unmount() }
         let reader = try SpillingCache(Self.configuration(mount.path))
