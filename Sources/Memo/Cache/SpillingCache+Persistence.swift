@@ -113,8 +113,10 @@ extension SpillingCache {
         }
     }
 
-    /// One batch: write the files, commit one index transaction, report to the state,
-    /// then delete the files nothing refers to any more.
+    /// One batch: reserve the files in the index, write them, record them (with the
+    /// batch's other changes) in one transaction, report to the state, then delete the
+    /// files nothing refers to any more and release their reservations. Two index
+    /// transactions, however many values and changes the batch holds.
     private func process(_ batch: [WriteBehindQueue.Operation], persistence: Persistence) {
         let wallNow = Duration.sinceUnixEpoch
         // The files are announced before they exist, so that if this process dies between
@@ -207,10 +209,11 @@ extension SpillingCache {
                 "write of \(job.key.hex) failed: \(failure)", from: failuresBefore,
                 to: failuresAfter)
         }
-        if indexFailure == nil {
-            deletions += outcome?.obsoleteFiles ?? []
-            deletions += outcome?.evicted.map(\.fileName) ?? []
-        } else if reservationFailure == nil {
+        // Files the transaction left without an entry, reserved for this process until
+        // they are deleted.
+        let dropped = (outcome?.obsoleteFiles ?? []) + (outcome?.evicted.map(\.fileName) ?? [])
+        deletions += dropped
+        if indexFailure != nil, reservationFailure == nil {
             // The releases were lost with the transaction; the files are deleted below.
             followUps += written.map { .change(.release(fileName: $0.job.fileName), deleting: nil) }
         }
@@ -220,8 +223,6 @@ extension SpillingCache {
         for name in Set(deletions) where PersistentDirectory.isSpillFileName(name) {
             try? fileSystem.removeFile(atPath: "\(directory)/\(name)")
         }
-        // The index reserved the files it dropped until they are gone: now they are.
-        let dropped = (outcome?.obsoleteFiles ?? []) + (outcome?.evicted.map(\.fileName) ?? [])
         followUps += dropped.map { .change(.release(fileName: $0), deleting: nil) }
         if !followUps.isEmpty {
             _ = persistence.queue.enqueue(followUps)

@@ -6,12 +6,13 @@ import Synchronization
 ///
 /// Batches are done one at a time, in order, on one serial dispatch queue: by a
 /// background worker, or by a caller that needs its work done before it returns (a
-/// removal, a flush, the leader of a single flight). Each batch costs one index
-/// transaction, however many values and touches it holds. The queue is bounded, in
-/// operations and in the bytes of the values it holds (a value that left memory before
-/// its write is charged nowhere else): a caller that finds it full waits for the pending
-/// work to be done (the caller pays for the
-/// write rather than the value being dropped, and memory cannot grow without bound).
+/// removal, a flush, the leader of a single flight). Each batch costs two index
+/// transactions (one reserving its files, one recording them with its other changes),
+/// however many values and touches it holds. The queue is bounded, in operations and in
+/// the bytes of the values it holds (a value that left memory before its write is charged
+/// nowhere else): a caller that finds it full waits for the pending work to be done (the
+/// caller pays for the write rather than the value being dropped, and memory cannot grow
+/// without bound).
 /// Hits never touch the queue, except to leave a touch after a disk hit.
 final class WriteBehindQueue: Sendable {
     enum Operation: Sendable {
