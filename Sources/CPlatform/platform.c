@@ -15,10 +15,10 @@ int memo_syncfs(int fd) {
 #endif
 }
 
-int memo_byte_lock(int fd, int64_t offset, int exclusive, int wait) {
+int memo_byte_lock(int fd, int64_t offset, int mode, int wait) {
     struct flock lock;
     memset(&lock, 0, sizeof lock);
-    lock.l_type = exclusive ? F_WRLCK : F_UNLCK;
+    lock.l_type = mode == 1 ? F_WRLCK : mode == 2 ? F_RDLCK : F_UNLCK;
     lock.l_whence = SEEK_SET;
     lock.l_start = (off_t)offset;
     lock.l_len = 1;

@@ -61,6 +61,8 @@ package final class SQLiteSpillIndex: SpillIndex {
     }
 
     package func open() throws -> SpillIndexTotals {
+        openLockFile()
+        holdDirectoryInUse()
         // Processes that open a new directory at once race to create it; SQLite answers
         // some of those steps with SQLITE_BUSY without waiting: try again, briefly.
         var attempt = 0
@@ -101,7 +103,6 @@ package final class SQLiteSpillIndex: SpillIndex {
         let totals = try Self.totals(connection)
         connection.resetStatements()
         give(ConnectionBox(connection))
-        openLockFile()
         return totals
     }
 
@@ -112,9 +113,7 @@ package final class SQLiteSpillIndex: SpillIndex {
 
     private func openLockFile() {
         guard lockDescriptor.load(ordering: .relaxed) < 0 else { return }
-        let directory = path.split(separator: "/", omittingEmptySubsequences: false).dropLast()
-            .joined(separator: "/")
-        let lockPath = (directory.isEmpty ? "." : directory) + "/" + Self.lockFileName
+        let lockPath = Self.lockFilePath(besideIndexAt: path)
         // A write lock needs a descriptor open for writing; without one (a read-only
         // directory) nothing is recorded there, so there is nothing to compute once.
         let descriptor = openDescriptor(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW)
@@ -124,6 +123,26 @@ package final class SQLiteSpillIndex: SpillIndex {
         {
             close(descriptor)
         }
+    }
+
+    /// The lock file beside the index at `indexPath`.
+    static func lockFilePath(besideIndexAt indexPath: String) -> String {
+        let directory = indexPath.split(separator: "/", omittingEmptySubsequences: false)
+            .dropLast().joined(separator: "/")
+        return (directory.isEmpty ? "." : directory) + "/" + lockFileName
+    }
+
+    /// The byte of the lock file that every open index holds shared, and that rebuilding
+    /// the index (`memo verify --repair`) takes exclusively: an index is never replaced
+    /// under a process that has it open. Beyond every key's byte (see `lockOffset`).
+    static let directoryInUseOffset: Int64 = 1 << 62
+
+    /// Holds the directory-in-use byte shared for as long as this index is open; waits
+    /// while a rebuild holds it (a rebuild is one pass over the files, and rare).
+    private func holdDirectoryInUse() {
+        let descriptor = lockDescriptor.load(ordering: .relaxed)
+        guard descriptor >= 0 else { return }
+        while memo_byte_lock(descriptor, Self.directoryInUseOffset, 2, 1) != 0, errno == EINTR {}
     }
 
     /// The byte of the lock file that stands for `key` (any byte may be locked, the file
@@ -364,7 +383,7 @@ package final class SQLiteSpillIndex: SpillIndex {
             obsoleteFiles: obsolete, evicted: evicted)
     }
 
-    private static func reserve(
+    static func reserve(
         _ fileName: String, owner: Int32, on connection: SQLiteConnection
     ) throws(SpillIndexError) {
         let reserve = try connection.statement(
@@ -382,7 +401,7 @@ package final class SQLiteSpillIndex: SpillIndex {
         return try select.step() ? select.string(0) : nil
     }
 
-    private static func totalsRow(_ connection: SQLiteConnection)
+    static func totalsRow(_ connection: SQLiteConnection)
         throws(SpillIndexError) -> (entries: Int, bytes: Int, clock: UInt64)
     {
         let select = try connection.statement(
@@ -406,7 +425,7 @@ package final class SQLiteSpillIndex: SpillIndex {
         return Int(statement.int64(0))
     }
 
-    private static func entry(_ row: SQLiteStatement) -> SpillIndexEntry? {
+    static func entry(_ row: SQLiteStatement) -> SpillIndexEntry? {
         guard let key = row.key(0) else { return nil }
         return SpillIndexEntry(
             key: key, function: row.string(1), version: Int(row.int64(2)),
@@ -418,7 +437,7 @@ package final class SQLiteSpillIndex: SpillIndex {
     // MARK: Connections
 
     /// Runs `body` with a connection of its own: no lock is held while SQLite works.
-    private func withConnection<Result>(
+    func withConnection<Result>(
         _ body: (SQLiteConnection) throws(SpillIndexError) -> Result
     ) throws(SpillIndexError) -> Result {
         let box = try take()
@@ -462,12 +481,12 @@ extension Duration {
 
     /// The wall-clock time now, since the Unix epoch: what the index records as stored and
     /// last-used times (recency itself is the index's counter, never a time).
-    static var sinceUnixEpoch: Duration {
+    package static var sinceUnixEpoch: Duration {
         .milliseconds(Int64(wallClockMilliseconds()))
     }
 }
 
 /// open(2), outside the index class, whose `open()` would shadow it.
-private func openDescriptor(_ path: String, _ flags: Int32) -> Int32 {
+func openDescriptor(_ path: String, _ flags: Int32) -> Int32 {
     open(path, flags, 0o600)
 }
