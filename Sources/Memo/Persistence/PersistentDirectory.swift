@@ -98,7 +98,7 @@ enum PersistentDirectory {
     static var processID: Int32 { getpid() }
 
     /// Whether process `pid` is gone (never this process: a live one may still write).
-    private static func isDead(_ pid: Int32) -> Bool {
+    static func isDead(_ pid: Int32) -> Bool {
         pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH
     }
 }

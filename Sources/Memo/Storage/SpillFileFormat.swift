@@ -310,7 +310,7 @@ enum SpillFileError: Error, Equatable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .truncated: return "file shorter than its header"
+        case .truncated: return "file shorter than its header says"
         case .badMagic: return "not a Memo spill file (bad magic)"
         case .unsupportedVersion(let version): return "unsupported format version \(version)"
         case .badHeader: return "malformed header"
