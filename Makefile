@@ -29,8 +29,20 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# The demo fills a persistent cache in DEMO_DIR (emptied first, so the run starts cold),
+# then shows it with the `memo` tool.
+DEMO_DIR ?= $(CURDIR)/.build/demo-cache
 demo: deps
-	$(SWIFT) run -c release memo-demo
+	$(SWIFT) build -c release --product memo-demo
+	$(SWIFT) build -c release --product memo
+	rm -rf "$(DEMO_DIR)"
+	"$$($(SWIFT) build -c release --show-bin-path)/memo-demo" --directory "$(DEMO_DIR)"
+	@echo
+	@echo '$$ memo stats $(DEMO_DIR)'
+	@"$$($(SWIFT) build -c release --show-bin-path)/memo" stats "$(DEMO_DIR)"
+	@echo
+	@echo '$$ memo list $(DEMO_DIR) --function spectrum | head'
+	@"$$($(SWIFT) build -c release --show-bin-path)/memo" list "$(DEMO_DIR)" --function spectrum | head
 
 bench: deps
 	$(SWIFT) run -c release memo-bench

@@ -7,11 +7,13 @@ let package = Package(
     products: [
         .library(name: "Memo", targets: ["Memo"]),
         .library(name: "MemoTesting", targets: ["MemoTesting"]),
+        .executable(name: "memo", targets: ["MemoTool"]),
         .executable(name: "memo-demo", targets: ["memo-demo"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
@@ -37,6 +39,13 @@ let package = Package(
         .target(
             name: "MemoTesting",
             dependencies: ["Memo", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // The `memo` tool. Its module is MemoTool, not `memo`, which would clash with
+        // `Memo` on case-insensitive file systems.
+        .executableTarget(
+            name: "MemoTool",
+            dependencies: ["Memo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/memo"
         ),
         .executableTarget(name: "memo-demo", dependencies: ["Memo"]),
         .executableTarget(

@@ -10,17 +10,8 @@ extension Scenarios {
     /// Scenario 9: open a directory of 100,000 entries and answer its first hit, beside a
     /// listing of that directory (what `ls -f` does: opendir and readdir to the end).
     static func reopenLargeDirectory(directory: String) throws -> BenchmarkResult {
-        let path = directory + "/persistent-100k"
-        let entries = 100_000
-        var configuration = CacheConfiguration()
-        configuration.directory = path
-        configuration.persistent = true
-        configuration.maxMemory = .mebibytes(64)
-        do {
-            let writer = try SpillingCache(configuration)
-            for i in 0..<entries { writer.store(i, forKey: CacheKey(hashing: "reopen", i)) }
-            writer.flush()
-        }
+        let (path, configuration) = try largeDirectory(in: directory)
+        let entries = largeDirectoryEntries
         var correct = true
         var probe = 0
         let (ours, baseline) = Measure.pair(
@@ -46,6 +37,59 @@ extension Scenarios {
             name: "9 reopen 100k, first hit", ours: ours * 1e3, baseline: baseline * 1e3,
             unit: "ms", ratio: ours / baseline, target: 0.1, direction: .atMost,
             note: "open + first hit of a 100,000-entry directory vs listing it (ls -f)")
+    }
+
+    static let largeDirectoryEntries = 100_000
+
+    /// The directory of scenarios 9 and 9b: 100,000 entries, written once per run.
+    static func largeDirectory(in directory: String) throws -> (String, CacheConfiguration) {
+        let path = directory + "/persistent-100k"
+        var configuration = CacheConfiguration()
+        configuration.directory = path
+        configuration.persistent = true
+        configuration.maxMemory = .mebibytes(64)
+        if access(path + "/memo-index.sqlite", F_OK) != 0 {
+            let writer = try SpillingCache(configuration)
+            for i in 0..<largeDirectoryEntries {
+                writer.store(i, forKey: CacheKey(hashing: "reopen", i))
+            }
+            writer.flush()
+        }
+        return (path, configuration)
+    }
+
+    /// Scenario 9b: what `memo stats` does on a directory of 100,000 entries (totals and a
+    /// summary per function, from the index), beside `du -s` of that directory (a listing
+    /// and a stat per file), the least a tool without an index does to count bytes.
+    static func statsOfLargeDirectory(directory: String) throws -> BenchmarkResult {
+        let (path, _) = try largeDirectory(in: directory)
+        var counted = 0
+        let (ours, baseline) = Measure.pair(
+            iterations: 1,
+            ours: {
+                let maintained = try! MaintainedDirectory(path: path)
+                counted = try! maintained.statistics().totals.entries
+            },
+            baseline: {
+                // `du -s`: list, and stat every file for its size.
+                var bytes = 0
+                var status = stat()
+                if let handle = opendir(path) {
+                    while let entry = readdir(handle) {
+                        let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                        }
+                        if stat(path + "/" + name, &status) == 0 { bytes += Int(status.st_size) }
+                    }
+                    closedir(handle)
+                }
+                blackHole(bytes)
+            })
+        precondition(counted == largeDirectoryEntries, "memo stats counted \(counted) entries")
+        return BenchmarkResult(
+            name: "9b memo stats 100k", ours: ours * 1e3, baseline: baseline * 1e3,
+            unit: "ms", ratio: ours / baseline, target: 0.5, direction: .atMost,
+            note: "`memo stats` (index only) on 100,000 entries vs du -s of the directory")
     }
 
     /// Scenario 10: stores into a persistent cache (write-behind, every value written and

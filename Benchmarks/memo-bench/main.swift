@@ -57,6 +57,7 @@ try scenarios("6 bytes per entry") { try Scenarios.bytesPerEntry() }
 try scenario("7 two-thread hits") { try Scenarios.twoThreadHits() }
 try scenario("8 single flight") { try Scenarios.singleFlight() }
 try scenario("9 reopen 100k") { try Scenarios.reopenLargeDirectory(directory: scratch) }
+try scenario("9b memo stats 100k") { try Scenarios.statsOfLargeDirectory(directory: scratch) }
 try scenario("10 persistent store") {
     try Scenarios.persistentStoreThroughput(directory: scratch)
 }

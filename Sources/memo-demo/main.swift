@@ -9,6 +9,10 @@
 // show keys are the same in another process). `memo-demo spill-and-exit` spills into a
 // generated directory, prints its path and exits without clearing: the tests check that
 // the directory is gone after a normal exit.
+//
+// `memo-demo --directory DIR` runs the same workload on a persistent cache in DIR and
+// keeps it: `make demo` then shows the directory with the `memo` tool, and running the
+// demo again on DIR serves every result from disk.
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -39,6 +43,16 @@ let interactive = isatty(STDOUT_FILENO) != 0
 
 var configuration = CacheConfiguration()
 configuration.maxMemory = .kilobytes(96)  // about 5 of the 24 spectra and their peaks
+let arguments = Array(CommandLine.arguments.dropFirst())
+let persistentDirectory = arguments.first == "--directory" ? arguments.dropFirst().first : nil
+if arguments.first == "--directory" && persistentDirectory == nil {
+    print("memo-demo: --directory needs a path, as in: memo-demo --directory /tmp/memo-demo")
+    exit(64)
+}
+if let persistentDirectory {
+    configuration.directory = persistentDirectory
+    configuration.persistent = true
+}
 try Memo.configure(configuration)
 let directory = Memo.cache.directory
 
@@ -89,6 +103,11 @@ print(Memo.report())
 print("")
 print(Memo.stats)
 
+if let persistentDirectory {
+    // Kept for the next run and for the `memo` tool; a normal exit makes it durable.
+    print("\npersistent cache kept in \(persistentDirectory)")
+    exit(0)
+}
 Memo.clear()
 let removed = access(directory, F_OK) != 0
 print("\ncache directory \(removed ? "removed" : "still present"): \(directory)")

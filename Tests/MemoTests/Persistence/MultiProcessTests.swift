@@ -271,7 +271,7 @@ extension MultiProcessTests {
                 try? output.close()
                 try? errors.close()
             }
-            process.executableURL = try Self.executable()
+            process.executableURL = try builtExecutable(named: "memo-worker")
             process.arguments = arguments
             process.standardOutput = output
             process.standardError = errors
@@ -284,21 +284,6 @@ extension MultiProcessTests {
             within timeout: Duration = MultiProcessTests.hangTimeout
         ) async throws -> Outcome {
             try await Worker(arguments, logs: scratch).finish(within: timeout)
-        }
-
-        /// `memo-worker`, next to the test bundle.
-        static func executable() throws -> URL {
-            let testBinary = URL(fileURLWithPath: CommandLine.arguments[0])
-                .resolvingSymlinksInPath()
-            let worker = testBinary.deletingLastPathComponent().appendingPathComponent(
-                "memo-worker")
-            try #require(
-                FileManager.default.isExecutableFile(atPath: worker.path),
-                """
-                memo-worker is not built next to the tests (\(worker.path)): run \
-                `swift build --build-tests` (or `make test`)
-                """)
-            return worker
         }
 
         /// Kills the worker with SIGKILL: no exit handler, no flush.

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+/// An executable of this package (`memo`, `memo-demo`, `memo-worker`), built next to the
+/// test bundle by `swift build --build-tests` (`make test`).
+func builtExecutable(named name: String) throws -> URL {
+    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    let executable = testBinary.deletingLastPathComponent().appendingPathComponent(name)
+    try #require(
+        FileManager.default.isExecutableFile(atPath: executable.path),
+        """
+        \(name) is not built next to the tests (\(executable.path)): run \
+        `swift build --build-tests` (or `make test`)
+        """)
+    return executable
+}
+
+/// What a finished process printed, and its exit status.
+struct FinishedProcess {
+    var status: Int32
+    var output: String
+    var errors: String
+
+    /// The output's lines.
+    var lines: [String] { output.split(separator: "\n").map(String.init) }
+    /// The error output's lines.
+    var errorLines: [String] { errors.split(separator: "\n").map(String.init) }
+}
+
+/// Runs a built executable to its end. Its output goes through files, which cannot fill
+/// up and block it as a pipe read after the exit would.
+func runBuilt(_ name: String, _ arguments: [String]) throws -> FinishedProcess {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "memo-run-\(getpid())-\(UUID().uuidString.prefix(8))")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let outputURL = scratch.appendingPathComponent("out")
+    let errorURL = scratch.appendingPathComponent("err")
+    _ = FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorURL.path, contents: nil)
+    let output = try FileHandle(forWritingTo: outputURL)
+    let errors = try FileHandle(forWritingTo: errorURL)
+    let process = Process()
+    process.executableURL = try builtExecutable(named: name)
+    process.arguments = arguments
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    process.waitUntilExit()
+    try? output.close()
+    try? errors.close()
+    return FinishedProcess(
+        status: process.terminationStatus,
+        output: (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "",
+        errors: (try? String(contentsOf: errorURL, encoding: .utf8)) ?? "")
+}
