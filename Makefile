@@ -2,7 +2,7 @@
 SWIFT ?= swift
 TSAN_SCRATCH ?= .build-tsan
 
-.PHONY: deps build test demo bench tsan format
+.PHONY: deps build test demo bench tsan docs format
 
 # The system libraries: libxxhash-dev (Sources/Cxxhash) and libsqlite3-dev (Sources/CSQLite,
 # the index of persistent directories). Installed when missing and running as root with
@@ -51,6 +51,11 @@ bench: deps
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_SCRATCH)
 	$(SWIFT) test --skip-build --sanitize=thread --scratch-path $(TSAN_SCRATCH)
+
+# The DocC catalogs of Memo and MemoTesting (swift-docc-plugin); any warning fails.
+docs: deps
+	$(SWIFT) package --disable-sandbox generate-documentation --target Memo --target MemoTesting \
+	    --warnings-as-errors
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks Package.swift

@@ -61,6 +61,7 @@ try scenario("9b memo stats 100k") { try Scenarios.statsOfLargeDirectory(directo
 try scenario("10 persistent store") {
     try Scenarios.persistentStoreThroughput(directory: scratch)
 }
+try scenario("11 metrics on a hit") { try Scenarios.metricsOnHit() }
 
 print("\n" + Report.table(results))
 let json = Report.json(results)

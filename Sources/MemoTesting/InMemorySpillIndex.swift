@@ -64,7 +64,9 @@ public final class InMemorySpillIndex: SpillIndex {
 
     public func reservations() throws -> [SpillIndexReservation] {
         state.withTrackedLock { state in
-            state.current.reservations.map { SpillIndexReservation(fileName: $0.key, owner: $0.value) }
+            state.current.reservations.map {
+                SpillIndexReservation(fileName: $0.key, owner: $0.value)
+            }
         }
     }
 
@@ -105,7 +107,8 @@ public final class InMemorySpillIndex: SpillIndex {
                     _ = delete(key)
                     obsolete.append(old.fileName)
                 case .removeAll(let function):
-                    for entry in tables.entries.values where function == nil || entry.function == function {
+                    for entry in tables.entries.values
+                    where function == nil || entry.function == function {
                         _ = delete(entry.key)
                         obsolete.append(entry.fileName)
                     }

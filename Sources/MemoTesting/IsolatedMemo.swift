@@ -4,7 +4,8 @@ public import Testing
 /// Runs `body` with a `Memo` of its own: a fresh cache (in memory, with a ``TestClock``
 /// unless `configuration` says otherwise) that every `Memo.memoized` call made by `body`
 /// and its child tasks uses instead of the shared one. Tests that use it can run in
-/// parallel.
+/// parallel. When `body` returns the cache is emptied, or, if it is persistent, flushed
+/// with its directory kept (as `Memo.configure` treats the cache it replaces).
 ///
 /// ```swift
 /// @Test func cachesSpectra() async throws {
@@ -22,7 +23,7 @@ public func withIsolatedMemo<Result>(
     _ body: (TestClock) async throws -> Result
 ) async throws -> Result {
     let (context, clock) = try makeIsolatedContext(configuration)
-    defer { context.cache.removeAll() }
+    defer { release(context) }
     return try await Memo.$isolatedContext.withValue(context) { try await body(clock) }
 }
 
@@ -32,8 +33,18 @@ public func withIsolatedMemo<Result>(
     _ body: (TestClock) throws -> Result
 ) throws -> Result {
     let (context, clock) = try makeIsolatedContext(configuration)
-    defer { context.cache.removeAll() }
+    defer { release(context) }
     return try Memo.$isolatedContext.withValue(context) { try body(clock) }
+}
+
+/// Ends an isolated context as `Memo.configure` ends the shared one: a persistent cache is
+/// flushed and keeps its directory, any other is emptied.
+private func release(_ context: MemoContext) {
+    if context.cache.configuration.persistent {
+        context.cache.flush()
+    } else {
+        context.cache.removeAll()
+    }
 }
 
 /// A fresh context for `configuration` (or ``isolatedConfiguration()``), on a new

@@ -25,10 +25,12 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
-    @Option(help: ArgumentHelp("The most the directory (or the function) may hold.", valueName: "size"))
+    @Option(
+        help: ArgumentHelp("The most the directory (or the function) may hold.", valueName: "size"))
     var maxDisk: String
 
-    @Option(help: ArgumentHelp("Also remove entries not used for this long.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp("Also remove entries not used for this long.", valueName: "duration"))
     var olderThan: String?
 
     @Option(help: "Only remove this function's entries, and bound its bytes alone.")

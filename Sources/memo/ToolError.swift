@@ -28,7 +28,8 @@ enum ToolError: Error, CustomStringConvertible {
 }
 
 /// Runs `body`, reporting a maintenance error as a ``ToolError``.
-func maintaining<Result>(_ body: () throws(MaintenanceError) -> Result) throws(ToolError) -> Result {
+func maintaining<Result>(_ body: () throws(MaintenanceError) -> Result) throws(ToolError) -> Result
+{
     do {
         return try body()
     } catch {

@@ -90,7 +90,8 @@ struct VerifyCommand: ParsableCommand {
             }
             if report.repaired && count > 0 {
                 print(
-                    (report.rebuiltIndex ? "repaired: index rebuilt from the files; " : "repaired; ")
+                    (report.rebuiltIndex
+                        ? "repaired: index rebuilt from the files; " : "repaired; ")
                         + "the directory holds \(HumanFormat.count(report.totals.entries)) entries, "
                         + HumanFormat.size(report.totals.bytes))
             }

@@ -52,9 +52,18 @@ public struct CacheConfiguration: Sendable {
     /// The file system spill files go through.
     public var fileSystem: any SpillFileSystem = LocalFileSystem()
 
-    /// Where spill and load failures are reported, at warning level: the first failure
-    /// and then each time the count doubles, so a failing disk cannot flood the log.
+    /// Where the cache logs (see <doc:Observability> for what, at which level): failures
+    /// at warning, the first one and then each time the count doubles, so a failing disk
+    /// cannot flood the log; opening a persistent directory at info; nothing per call
+    /// above trace.
     public var logger: Logger = Logger(label: "memo.cache")
+
+    /// The cache's name: the `cache` dimension of its metrics. `"memo"` by default.
+    public var name: String = "memo"
+
+    /// Where the cache reports its swift-metrics counters and gauges: `.system` (the
+    /// default) is whatever backend the program bootstrapped, `.off` none at all.
+    public var metrics: MetricsDestination = .system
 
     /// The defaults: 2 GB of memory, unbounded disk, a private temporary directory.
     public init() {}

@@ -8,31 +8,48 @@ extension CacheState {
     mutating func chargeMemory(_ slot: Int) {
         stats.memoryBytes += nodes[slot].charge
         stats.memoryEntries += 1
+        functionBytes[Int(nodes[slot].function)].memory += nodes[slot].charge
+        metricEvents.sizesChanged = reportsMetrics
     }
 
     mutating func dischargeMemory(_ slot: Int) {
         stats.memoryBytes -= nodes[slot].charge
         stats.memoryEntries -= 1
+        functionBytes[Int(nodes[slot].function)].memory -= nodes[slot].charge
+        metricEvents.sizesChanged = reportsMetrics
     }
 
     /// The entry's file now exists.
     mutating func chargeFile(_ slot: Int) {
         stats.diskBytes += nodes[slot].fileBytes
+        functionBytes[Int(nodes[slot].function)].disk += nodes[slot].fileBytes
+        metricEvents.sizesChanged = reportsMetrics
     }
 
     /// The entry's file is gone (or no longer the cache's).
     mutating func dischargeFile(_ slot: Int) {
         stats.diskBytes -= nodes[slot].fileBytes
+        functionBytes[Int(nodes[slot].function)].disk -= nodes[slot].fileBytes
+        metricEvents.sizesChanged = reportsMetrics
     }
 
-    mutating func chargeDiskEntry() { stats.diskEntries += 1 }
-    mutating func dischargeDiskEntry() { stats.diskEntries -= 1 }
+    mutating func chargeDiskEntry() {
+        stats.diskEntries += 1
+        metricEvents.sizesChanged = reportsMetrics
+    }
+
+    mutating func dischargeDiskEntry() {
+        stats.diskEntries -= 1
+        metricEvents.sizesChanged = reportsMetrics
+    }
 
     mutating func resetSizes() {
         stats.memoryBytes = 0
         stats.memoryEntries = 0
         stats.diskBytes = 0
         stats.diskEntries = 0
+        functionBytes = Array(repeating: FunctionBytes(), count: functions.count)
+        metricEvents.sizesChanged = reportsMetrics
     }
 
     /// The figures callers see. A persistent cache reports its whole directory on disk:
@@ -52,9 +69,39 @@ extension CacheState {
     }
 
     mutating func recordMiss() { stats.misses += 1 }
-    mutating func recordSpill() { stats.spills += 1 }
-    mutating func recordEviction() { stats.evictions += 1 }
-    mutating func recordExpiration() { stats.expirations += 1 }
 
-    mutating func recordFailure() { stats.failures += 1 }
+    mutating func recordSpill() {
+        stats.spills += 1
+        if reportsMetrics { metricEvents.spills += 1 }
+    }
+
+    mutating func recordEviction() {
+        stats.evictions += 1
+        if reportsMetrics { metricEvents.evictions += 1 }
+    }
+
+    mutating func recordExpiration() {
+        stats.expirations += 1
+        if reportsMetrics { metricEvents.expirations += 1 }
+    }
+
+    mutating func recordFailure() {
+        stats.failures += 1
+        if reportsMetrics { metricEvents.failures += 1 }
+    }
+
+    /// What metrics have not been told yet, with the sizes as they are now; `nil` when
+    /// nothing changed (a hit changes nothing here: hits are counted by the caller).
+    mutating func takeMetricEvents() -> MetricEvents? {
+        guard reportsMetrics, metricEvents.isPending else { return nil }
+        var events = metricEvents
+        metricEvents = MetricEvents()
+        if events.sizesChanged {
+            let figures = publicStats
+            events.sizes = (
+                figures.memoryBytes, figures.diskBytes, figures.memoryEntries + figures.diskEntries
+            )
+        }
+        return events
+    }
 }

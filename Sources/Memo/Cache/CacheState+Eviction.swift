@@ -24,6 +24,7 @@ extension CacheState {
             }
             if isExpired(slot, now: now) {
                 recordExpiration()
+                forgotten.remember(nodes[slot].key, .expired)
                 removeEntry(at: slot, into: &removals)
                 continue
             }
@@ -62,6 +63,7 @@ extension CacheState {
             let next = nodes[slot].next
             if case .disk = nodes[slot].tier {
                 recordEviction()
+                forgotten.remember(nodes[slot].key, .evicted)
                 removeEntry(at: slot, into: &removals)
             }
             slot = next
@@ -81,11 +83,13 @@ extension CacheState {
             else {
                 // Another process's entry, or one this cache no longer holds.
                 recordEviction()
+                if index[entry.key] == nil { forgotten.remember(entry.key, .evicted) }
                 continue
             }
             switch nodes[slot].tier {
             case .disk:
                 recordEviction()
+                forgotten.remember(entry.key, .evicted)
                 removeEntry(at: slot, into: &ignored)
             case .memory where nodes[slot].file == .kept:
                 dropKeptFile(at: slot)

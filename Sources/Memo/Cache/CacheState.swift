@@ -74,15 +74,15 @@ struct CacheState {
     enum Lookup {
         /// A usable value, counted as a hit.
         case hit(any Spillable)
-        /// Nothing usable (not counted yet: the caller decides what the miss is).
-        case miss
+        /// Nothing usable, and why (not counted yet: the caller decides what the miss is).
+        case miss(MissReason)
         /// A spill file to read outside the lock; report with `completeLoad`.
         case load(generation: UInt64, function: StoredFunction)
         /// Another caller is computing the key; wait for it.
         case join(Flight)
-        /// This caller must compute the key (a miss, counted here unless the cache is
-        /// persistent: its leader first looks in the directory).
-        case lead(Flight)
+        /// This caller must compute the key, missed for the reason given (a miss, counted
+        /// here unless the cache is persistent: its leader first looks in the directory).
+        case lead(Flight, MissReason)
     }
 
     let maxMemory: Int
@@ -106,10 +106,29 @@ struct CacheState {
     /// Memory entries whose file is kept on disk (their files count in `diskBytes`).
     var keptFiles = 0
     /// A persistent directory's totals, as of this cache's last index transaction.
-    var directoryTotals: SpillIndexTotals?
+    var directoryTotals: SpillIndexTotals? {
+        didSet { metricEvents.sizesChanged = reportsMetrics }
+    }
     var flights: [CacheKey: Flight] = [:]
     var functions: [StoredFunction] = [.none]
     var functionIDs: [StoredFunction: Int32] = [.none: 0]
+    /// Bytes in memory and on disk per function, indexed like `functions`.
+    var functionBytes: [FunctionBytes] = [FunctionBytes()]
+    /// Keys dropped recently, with the reason: what a later miss on them is counted as.
+    var forgotten = ForgottenKeys(capacity: CacheState.forgottenCapacity)
+    /// Events and size changes not yet reported to metrics (see `takeMetricEvents`).
+    var metricEvents = MetricEvents()
+    /// Whether `metricEvents` is kept (metrics are on).
+    var reportsMetrics = false
+
+    /// How many dropped keys are remembered with their reason.
+    static let forgottenCapacity = 4_096
+
+    /// One function's share of the cache's sizes.
+    struct FunctionBytes: Equatable {
+        var memory = 0
+        var disk = 0
+    }
 
     init(
         maxMemory: Int, maxDisk: Int?, timeToLive: Duration?, writesEveryValue: Bool = false,
@@ -132,6 +151,7 @@ struct CacheState {
     ) -> (jobs: [SpillJob], removals: [UInt64: CacheKey]) {
         var removals: [UInt64: CacheKey] = [:]
         if let slot = index[key] { removeEntry(at: slot, into: &removals) }
+        forgotten.remove(key)
         clock += 1
         nextGeneration += 1
         let node = Node(
@@ -164,11 +184,16 @@ struct CacheState {
         _ key: CacheKey, valueType: ObjectIdentifier, now: Duration, startingFlight: Bool,
         removals: inout [UInt64: CacheKey]
     ) -> Lookup {
+        var reason = MissReason.newKey
         if let slot = index[key] {
             if isExpired(slot, now: now) {
                 recordExpiration()
                 removeEntry(at: slot, into: &removals)
-            } else if nodes[slot].valueType == valueType {
+                forgotten.remember(key, .expired)
+                reason = .expired
+            } else if nodes[slot].valueType != valueType {
+                reason = .otherType
+            } else {
                 switch nodes[slot].tier {
                 case .memory(let value):
                     touch(slot, inMemory: true)
@@ -184,15 +209,17 @@ struct CacheState {
                         function: functions[Int(nodes[slot].function)])
                 }
             }
+        } else if let remembered = forgotten.reason(for: key) {
+            reason = remembered
         }
-        guard startingFlight else { return .miss }
+        guard startingFlight else { return .miss(reason) }
         if let flight = flights[key] { return .join(flight) }
         let flight = Flight()
         flights[key] = flight
         // Without a directory behind it, the leader's miss is certain now. A persistent
         // cache's leader looks in the directory first and counts the miss itself.
         if !writesEveryValue { recordMiss() }
-        return .lead(flight)
+        return .lead(flight, reason)
     }
 
     /// Reports a load of `key`'s spill file of `generation`.
@@ -218,6 +245,7 @@ struct CacheState {
         guard let loaded else {
             if countsAsFailure { recordFailure() }
             removeEntry(at: slot, into: &removals)
+            forgotten.remember(key, countsAsFailure ? .corrupt : .evicted)
             return false
         }
         recordHit(fromDisk: true)
@@ -287,6 +315,7 @@ struct CacheState {
             guard let fileBytes else {
                 recordFailure()
                 removeEntry(at: slot, into: &removals)
+                forgotten.remember(job.key, .evicted)
                 return false
             }
             nodes[slot].tier = .disk
@@ -335,7 +364,18 @@ struct CacheState {
         memoryList = RecencyList()
         diskList = RecencyList()
         keptFiles = 0
+        forgotten.removeAll()
         resetSizes()
+    }
+
+    /// Drops the entries of every version of the function named `name`; their files are
+    /// garbage. Counters of past events stay.
+    mutating func removeAll(functionNamed name: String, into removals: inout [UInt64: CacheKey]) {
+        let ids = Set(functions.indices.filter { functions[$0].name == name }.map(Int32.init))
+        guard !ids.isEmpty else { return }
+        for slot in Array(index.values) where ids.contains(nodes[slot].function) {
+            removeEntry(at: slot, into: &removals)
+        }
     }
 
     // MARK: Helpers
@@ -394,6 +434,7 @@ struct CacheState {
         let id = Int32(functions.count)
         functions.append(function)
         functionIDs[function] = id
+        functionBytes.append(FunctionBytes())
         return id
     }
 

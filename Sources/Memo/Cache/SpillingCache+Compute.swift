@@ -12,9 +12,11 @@ extension SpillingCache {
         forKey key: CacheKey, as type: Value.Type = Value.self,
         orCompute compute: () throws(Failure) -> Value
     ) throws(Failure) -> Value {
+        var outcome = CallOutcome.miss(.newKey)
+        defer { metrics?.direct.record(outcome) }
         do {
             return try valueAny(
-                forKey: key, type: Value.self, orCompute: { try compute() },
+                forKey: key, type: Value.self, outcome: &outcome, orCompute: { try compute() },
                 accepting: { $0 is Failure }) as! Value
         } catch {
             // Only `compute`'s errors, or a leader's error accepted as `Failure`, get here.
@@ -27,10 +29,12 @@ extension SpillingCache {
         forKey key: CacheKey, as type: Value.Type = Value.self,
         orCompute compute: () async throws(Failure) -> Value
     ) async throws(Failure) -> Value {
+        var outcome = CallOutcome.miss(.newKey)
+        defer { metrics?.direct.record(outcome) }
         do {
             return try await valueAny(
-                forKey: key, type: Value.self, orCompute: { try await compute() },
-                accepting: { $0 is Failure }) as! Value
+                forKey: key, type: Value.self, outcome: &outcome,
+                orCompute: { try await compute() }, accepting: { $0 is Failure }) as! Value
         } catch {
             throw error as! Failure
         }
@@ -43,28 +47,44 @@ extension SpillingCache {
     /// In a persistent cache the leader also holds the key's directory-wide lock while it
     /// looks in the directory, computes and records the value, so other processes wait
     /// for its result instead of computing it too.
+    ///
+    /// - Parameters:
+    ///   - outcome: set to what the call was, before `compute` runs (so it holds even when
+    ///     `compute` throws): a hit (a waiter's share of a flight counts as one) or a miss
+    ///     and its reason.
+    ///   - keyAtVersion: for a memoized call, the call's key under another version of its
+    ///     function, to tell a ``MissReason/versionChanged`` miss in a persistent cache.
     func valueAny(
         forKey key: CacheKey, type: any Spillable.Type, function: StoredFunction = .none,
+        outcome: inout CallOutcome, keyAtVersion: (Int) -> CacheKey? = { _ in nil },
         orCompute compute: () throws -> any Spillable,
         accepting: (any Error) -> Bool
     ) throws -> any Spillable {
         while true {
             switch lookup(key, type: type, function: function, startingFlight: true) {
-            case .found(let value):
+            case .found(let value, let fromDisk):
+                outcome = .hit(fromDisk: fromDisk)
                 return value
             case .missing, .retry:
                 continue
             case .join(let flight):
-                if let value = try joined(flight.wait(), type: type, accepting: accepting) {
+                if let value = try joined(
+                    flight.wait(), type: type, accepting: accepting, outcome: &outcome)
+                {
                     return value
                 }
-            case .lead(let flight):
+            case .lead(let flight, let reason):
                 let locked = lockDirectory(key)
                 defer { if locked { persistence?.index.unlockComputation(of: key) } }
-                if let value = leadFromDirectory(key, type: type, function: function, flight) {
+                switch leadFromDirectory(key, type: type, function: function, flight) {
+                case .found(let value):
+                    outcome = .hit(fromDisk: true)
                     return value
+                case .absent(let found):
+                    outcome = .miss(
+                        missReason(found ?? reason, function: function, keyAtVersion: keyAtVersion))
                 }
-                if persistence != nil { state.withTrackedLock { $0.recordMiss() } }
+                if persistence != nil { withState { $0.recordMiss() } }
                 do {
                     let value = try compute()
                     land(value, forKey: key, function: function, flight: flight)
@@ -77,30 +97,40 @@ extension SpillingCache {
         }
     }
 
-    /// The async form of ``valueAny(forKey:type:function:orCompute:accepting:)``. Waiting
-    /// for another process's lock polls with `Task.sleep`: no cooperative thread blocks.
+    /// The async form of ``valueAny(forKey:type:function:outcome:keyAtVersion:orCompute:accepting:)``.
+    /// Waiting for another process's lock polls with `Task.sleep`: no cooperative thread
+    /// blocks.
     func valueAny(
         forKey key: CacheKey, type: any Spillable.Type, function: StoredFunction = .none,
+        outcome: inout CallOutcome, keyAtVersion: (Int) -> CacheKey? = { _ in nil },
         orCompute compute: () async throws -> any Spillable,
         accepting: (any Error) -> Bool
     ) async throws -> any Spillable {
         while true {
             switch lookup(key, type: type, function: function, startingFlight: true) {
-            case .found(let value):
+            case .found(let value, let fromDisk):
+                outcome = .hit(fromDisk: fromDisk)
                 return value
             case .missing, .retry:
                 continue
             case .join(let flight):
-                if let value = try joined(await flight.wait(), type: type, accepting: accepting) {
+                if let value = try joined(
+                    await flight.wait(), type: type, accepting: accepting, outcome: &outcome)
+                {
                     return value
                 }
-            case .lead(let flight):
+            case .lead(let flight, let reason):
                 let locked = await lockDirectoryPolling(key)
                 defer { if locked { persistence?.index.unlockComputation(of: key) } }
-                if let value = leadFromDirectory(key, type: type, function: function, flight) {
+                switch leadFromDirectory(key, type: type, function: function, flight) {
+                case .found(let value):
+                    outcome = .hit(fromDisk: true)
                     return value
+                case .absent(let found):
+                    outcome = .miss(
+                        missReason(found ?? reason, function: function, keyAtVersion: keyAtVersion))
                 }
-                if persistence != nil { state.withTrackedLock { $0.recordMiss() } }
+                if persistence != nil { withState { $0.recordMiss() } }
                 do {
                     let value = try await compute()
                     land(value, forKey: key, function: function, flight: flight)
@@ -111,6 +141,17 @@ extension SpillingCache {
                 }
             }
         }
+    }
+
+    /// A leader's miss reason: a new key in a persistent directory may be the same call
+    /// stored by another version of its function.
+    private func missReason(
+        _ reason: MissReason, function: StoredFunction, keyAtVersion: (Int) -> CacheKey?
+    ) -> MissReason {
+        guard reason == .newKey, persistence != nil, function != .none,
+            isStoredUnderAnotherVersion(function, keyAtVersion: keyAtVersion)
+        else { return reason }
+        return .versionChanged
     }
 
     /// Takes the key's directory-wide lock, blocking until another process's computation
@@ -151,32 +192,35 @@ extension SpillingCache {
     /// the value while this one waited for the lock: if found, the flight ends with it.
     private func leadFromDirectory(
         _ key: CacheKey, type: any Spillable.Type, function: StoredFunction, _ flight: Flight
-    ) -> (any Spillable)? {
-        guard persistence != nil,
-            let value = lookupDirectory(key, type: type, function: function)
-        else { return nil }
-        state.withTrackedLock { state in
+    ) -> DirectoryLookup {
+        guard persistence != nil else { return .absent(nil) }
+        let found = lookupDirectory(key, type: type, function: function)
+        guard case .found(let value) = found else { return found }
+        withState { state in
             if state.flights[key] === flight { state.flights[key] = nil }
         }
         flight.finish(.success(value))
-        return value
+        return found
     }
 
     /// A waiter's share of a flight: the value (a hit), the leader's error (a miss), or
     /// `nil` to look again when the outcome is not of this caller's types.
     private func joined(
-        _ outcome: Flight.Outcome, type: any Spillable.Type, accepting: (any Error) -> Bool
+        _ flightOutcome: Flight.Outcome, type: any Spillable.Type,
+        accepting: (any Error) -> Bool, outcome: inout CallOutcome
     ) throws -> (any Spillable)? {
-        switch outcome {
+        switch flightOutcome {
         case .success(let value):
             guard ObjectIdentifier(Swift.type(of: value)) == ObjectIdentifier(type) else {
                 return nil
             }
-            state.withTrackedLock { $0.recordHit(fromDisk: false) }
+            withState { $0.recordHit(fromDisk: false) }
+            outcome = .hit(fromDisk: false)
             return value
         case .failure(let error):
             guard accepting(error) else { return nil }
-            state.withTrackedLock { $0.recordMiss() }
+            withState { $0.recordMiss() }
+            outcome = .miss(.newKey)
             throw error
         }
     }
@@ -191,7 +235,7 @@ extension SpillingCache {
     ) {
         let charge = value.memoryCost + Self.entryOverhead
         let now = self.now
-        let (jobs, removals) = state.withTrackedLock { state in
+        let (jobs, removals) = withState { state in
             if state.flights[key] === flight { state.flights[key] = nil }
             return state.store(value, charge: charge, forKey: key, function: function, now: now)
         }
@@ -200,7 +244,7 @@ extension SpillingCache {
     }
 
     private func abandon(_ key: CacheKey, flight: Flight, error: any Error) {
-        state.withTrackedLock { state in
+        withState { state in
             if state.flights[key] === flight { state.flights[key] = nil }
         }
         flight.finish(.failure(error))

@@ -11,12 +11,12 @@ import SystemPackage
 extension SpillingCache {
     /// What a lookup came to, after any disk load.
     enum LookupOutcome {
-        case found(any Spillable)
-        case missing
+        case found(any Spillable, fromDisk: Bool)
+        case missing(MissReason)
         /// Entries changed under the lookup: look again.
         case retry
         case join(Flight)
-        case lead(Flight)
+        case lead(Flight, MissReason)
     }
 
     /// The current time for `timeToLive`; without one the clock is never read.
@@ -30,23 +30,22 @@ extension SpillingCache {
     ) -> LookupOutcome {
         var removals: [UInt64: CacheKey] = [:]
         let now = self.now
-        let step = state.withTrackedLock {
+        let step = withState {
             $0.lookup(
                 key, valueType: ObjectIdentifier(type), now: now, startingFlight: startingFlight,
                 removals: &removals)
         }
         if !removals.isEmpty { finish(jobs: [], removals: removals) }
         switch step {
-        case .hit(let value): return .found(value)
-        case .miss:
-            if persistence != nil,
-                let value = lookupDirectory(key, type: type, function: function)
-            {
-                return .found(value)
+        case .hit(let value): return .found(value, fromDisk: false)
+        case .miss(let reason):
+            guard persistence != nil else { return .missing(reason) }
+            switch lookupDirectory(key, type: type, function: function) {
+            case .found(let value): return .found(value, fromDisk: true)
+            case .absent(let found): return .missing(found ?? reason)
             }
-            return .missing
         case .join(let flight): return .join(flight)
-        case .lead(let flight): return .lead(flight)
+        case .lead(let flight, let reason): return .lead(flight, reason)
         case .load(let generation, let recorded):
             return load(key, generation: generation, type: type, function: recorded)
         }
@@ -73,7 +72,7 @@ extension SpillingCache {
         let now = self.now
         var jobs: [CacheState.SpillJob] = []
         var removals: [UInt64: CacheKey] = [:]
-        let (result, failuresBefore, failuresAfter) = state.withTrackedLock { state in
+        let (result, failuresBefore, failuresAfter) = withState { state in
             let before = state.stats.failures
             let result = state.completeLoad(
                 key, generation: generation, loaded: loaded, countsAsFailure: !vanished,
@@ -93,9 +92,9 @@ extension SpillingCache {
                     .change(.touch(key: key, fileName: name, at: .sinceUnixEpoch), deleting: nil)
                 ])
             }
-            return .found(loaded!)
+            return .found(loaded!, fromDisk: true)
         // A vanished file: the directory may hold the key under a newer file.
-        case .some(false): return vanished ? .retry : .missing
+        case .some(false): return vanished ? .retry : .missing(.corrupt)
         case .none: return .retry
         }
     }
@@ -106,29 +105,32 @@ extension SpillingCache {
     ) {
         let charge = value.memoryCost + Self.entryOverhead
         let now = self.now
-        let (jobs, removals) = state.withTrackedLock {
+        let (jobs, removals) = withState {
             $0.store(value, charge: charge, forKey: key, function: function, now: now)
         }
         finish(jobs: jobs, removals: removals)
     }
 
-    /// The value of `type` stored under `key`, or `nil` (a counted miss).
+    /// The value of `type` stored under `key`, or `nil` (a counted miss), and which of
+    /// the two it was.
     func valueAny(
         forKey key: CacheKey, type: any Spillable.Type, function: StoredFunction? = nil
-    ) -> (any Spillable)? {
+    ) -> (value: (any Spillable)?, outcome: CallOutcome) {
+        var reason = MissReason.newKey
         for _ in 0..<Self.lookupAttempts {
             switch lookup(key, type: type, function: function, startingFlight: false) {
-            case .found(let value):
-                return value
-            case .missing:
-                state.withTrackedLock { $0.recordMiss() }
-                return nil
+            case .found(let value, let fromDisk):
+                return (value, .hit(fromDisk: fromDisk))
+            case .missing(let found):
+                reason = found
+                withState { $0.recordMiss() }
+                return (nil, .miss(reason))
             case .retry, .join, .lead:
                 continue
             }
         }
-        state.withTrackedLock { $0.recordMiss() }
-        return nil
+        withState { $0.recordMiss() }
+        return (nil, .miss(reason))
     }
 
     /// Writes spill jobs, reports them, enforces the disk budget and removes garbage. A
@@ -150,7 +152,7 @@ extension SpillingCache {
             }
         }
         var garbage: [UInt64: CacheKey] = [:]
-        let (failuresBefore, failuresAfter) = state.withTrackedLock { state in
+        let (failuresBefore, failuresAfter) = withState { state in
             let before = state.stats.failures
             for (job, fileBytes, _) in results {
                 state.completeSpill(job, fileBytes: fileBytes, removals: &garbage)

@@ -8,31 +8,42 @@ import SystemPackage
 extension SpillingCache {
     // MARK: Lookups in the directory
 
+    /// What a look in the directory found.
+    enum DirectoryLookup {
+        /// A usable value, taken into this cache.
+        case found(any Spillable)
+        /// Nothing usable; why, when the directory knows (an entry it had to refuse).
+        case absent(MissReason?)
+    }
+
     /// A value of `type` under `key` that this cache does not hold, from the directory's
-    /// index and its spill file, taken into this cache (a hit from disk, counted). `nil`
-    /// when the directory has none usable (the miss is the caller's to count).
+    /// index and its spill file, taken into this cache (a hit from disk, counted), or why
+    /// there is none usable (the miss is the caller's to count).
     func lookupDirectory(
         _ key: CacheKey, type: any Spillable.Type, function: StoredFunction?
-    ) -> (any Spillable)? {
-        guard let persistence else { return nil }
+    ) -> DirectoryLookup {
+        guard let persistence else { return .absent(nil) }
         let entry: SpillIndexEntry?
         do {
             entry = try persistence.index.entry(forKey: key)
         } catch {
             recordFailure("index lookup of \(key.hex) failed: \(error)")
-            return nil
+            return .absent(nil)
         }
-        guard let entry, let generation = PersistentDirectory.generation(of: entry.fileName),
+        guard let entry else { return .absent(nil) }
+        guard let generation = PersistentDirectory.generation(of: entry.fileName),
             PersistentDirectory.isFileName(entry.fileName, of: key)
-        else { return nil }
+        else { return .absent(.corrupt) }
         let wallNow = Duration.sinceUnixEpoch
         let age = max(.zero, wallNow - entry.storedAt)
         if let timeToLive = configuration.timeToLive, age >= timeToLive {
             enqueue([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
-            return nil
+            return .absent(.expired)
         }
         // Stored as another type: not this caller's value, and the entry stays.
-        guard entry.valueType == SpillFileFormat.typeFingerprint(of: type) else { return nil }
+        guard entry.valueType == SpillFileFormat.typeFingerprint(of: type) else {
+            return .absent(.otherType)
+        }
 
         let value: any Spillable
         do {
@@ -44,7 +55,7 @@ extension SpillingCache {
         } catch Errno.noSuchFileOrDirectory {
             // Evicted or replaced by another process since we looked: a plain miss.
             perform([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
-            return nil
+            return .absent(.evicted)
         } catch {
             // Cannot be verified: a miss, removed and counted, never a wrong value.
             recordFailure("load of \(key.hex) from the directory failed: \(error)")
@@ -52,13 +63,13 @@ extension SpillingCache {
             perform([
                 .change(.remove(key: key, fileName: entry.fileName), deleting: entry.fileName)
             ])
-            return nil
+            return .absent(.corrupt)
         }
         let charge = value.memoryCost + Self.entryOverhead
         let now = self.now
         var jobs: [CacheState.SpillJob] = []
         var removals: [UInt64: CacheKey] = [:]
-        state.withTrackedLock { state in
+        withState { state in
             state.adopt(
                 value, charge: charge, forKey: key, generation: generation,
                 fileBytes: entry.size,
@@ -67,7 +78,29 @@ extension SpillingCache {
         }
         finish(jobs: jobs, removals: removals)
         enqueue([.change(.touch(key: key, fileName: entry.fileName, at: wallNow), deleting: nil)])
-        return value
+        return .found(value)
+    }
+
+    /// Whether the directory holds the same call under another version of `function`: the
+    /// reason a persistent cache's miss is ``MissReason/versionChanged``. `keyAtVersion`
+    /// derives the call's key for another version. The function's versions in the
+    /// directory are read once per cache and function.
+    func isStoredUnderAnotherVersion(
+        _ function: StoredFunction, keyAtVersion: (Int) -> CacheKey?
+    ) -> Bool {
+        guard let persistence else { return false }
+        let versions: [Int]
+        if let known = persistence.storedVersions.withTrackedLock({ $0[function.name] }) {
+            versions = known
+        } else {
+            versions = (try? persistence.index.versions(ofFunction: function.name)) ?? []
+            persistence.storedVersions.withTrackedLock { $0[function.name] = versions }
+        }
+        for version in versions where version != function.version {
+            guard let key = keyAtVersion(version) else { return false }
+            if (try? persistence.index.entry(forKey: key)) != nil { return true }
+        }
+        return false
     }
 
     // MARK: The write-behind queue
@@ -188,7 +221,7 @@ extension SpillingCache {
 
         var garbage: [UInt64: CacheKey] = [:]
         var followUps: [WriteBehindQueue.Operation] = []
-        let (failuresBefore, failuresAfter) = state.withTrackedLock { state in
+        let (failuresBefore, failuresAfter) = withState { state in
             let before = state.stats.failures
             for (job, fileBytes, _) in written {
                 let current = state.completeSpill(job, fileBytes: fileBytes, removals: &garbage)
@@ -237,7 +270,7 @@ extension SpillingCache {
 
     /// Counts and logs a failure outside any batch.
     func recordFailure(_ message: String) {
-        let (before, after) = state.withTrackedLock { state in
+        let (before, after) = withState { state in
             let before = state.stats.failures
             state.recordFailure()
             return (before, state.stats.failures)

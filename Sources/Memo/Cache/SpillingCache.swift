@@ -44,13 +44,24 @@ public final class SpillingCache: Sendable {
     let state: Mutex<CacheState>
     /// A persistent cache's directory index and write-behind queue; `nil` otherwise.
     let persistence: Persistence?
+    /// The swift-metrics instruments; `nil` when metrics are off.
+    let metrics: CacheMetrics?
 
     /// What a persistent cache adds: the directory's index and the queue of writes.
-    struct Persistence: Sendable {
+    final class Persistence: Sendable {
         let index: any SpillIndex
         let queue: WriteBehindQueue
         /// The directory-wide disk budget, which the index holds.
         let maxDisk: Int?
+        /// The versions each function has in the directory, read on its first miss that
+        /// could be a version change.
+        let storedVersions = Mutex<[String: [Int]]>([:])
+
+        init(index: any SpillIndex, queue: WriteBehindQueue, maxDisk: Int?) {
+            self.index = index
+            self.queue = queue
+            self.maxDisk = maxDisk
+        }
     }
 
     /// Creates a cache, creating or checking its spill directory; a persistent cache also
@@ -66,6 +77,8 @@ public final class SpillingCache: Sendable {
         self.clock = configuration.clock
         self.tracksTime = configuration.timeToLive != nil
         self.logger = configuration.logger
+        let metrics = CacheMetrics.make(configuration.metrics, cache: configuration.name)
+        self.metrics = metrics
         if let directory = configuration.directory {
             self.directory = directory
             self.ownsDirectory = false
@@ -84,11 +97,18 @@ public final class SpillingCache: Sendable {
                     path: "\(directory)/\(SQLiteSpillIndex.fileName)",
                     readOnly: !PersistentDirectory.isWritable(directory))
             let totals = try index.open()
-            PersistentDirectory.removeLeftovers(in: directory, fileSystem: fileSystem, index: index)
+            let leftovers = PersistentDirectory.removeLeftovers(
+                in: directory, fileSystem: fileSystem, index: index)
+            if leftovers > 0 {
+                logger.info(
+                    "removed files left by processes that died",
+                    metadata: ["directory": "\(directory)", "files": "\(leftovers)"])
+            }
             var state = CacheState(
                 maxMemory: configuration.maxMemory.bytes, maxDisk: nil,
                 timeToLive: configuration.timeToLive, writesEveryValue: true,
                 firstGeneration: PersistentDirectory.firstGeneration())
+            state.reportsMetrics = metrics != nil
             state.directoryTotals = totals
             self.state = Mutex(state)
             self.persistence = Persistence(
@@ -101,16 +121,21 @@ public final class SpillingCache: Sendable {
                 ])
             ExitCleanup.register(ObjectIdentifier(self)) { [weak self] in self?.flush() }
         } else {
-            self.state = Mutex(
-                CacheState(
-                    maxMemory: configuration.maxMemory.bytes,
-                    maxDisk: configuration.maxDisk?.bytes,
-                    timeToLive: configuration.timeToLive))
+            var state = CacheState(
+                maxMemory: configuration.maxMemory.bytes, maxDisk: configuration.maxDisk?.bytes,
+                timeToLive: configuration.timeToLive)
+            state.reportsMetrics = metrics != nil
+            state.metricEvents.sizesChanged = metrics != nil
+            self.state = Mutex(state)
             self.persistence = nil
             let (directory, owned, fileSystem) = (self.directory, ownsDirectory, self.fileSystem)
             ExitCleanup.register(ObjectIdentifier(self)) {
                 SpillDirectory.clean(directory, owned: owned, fileSystem: fileSystem)
             }
+        }
+        // The gauges start at the sizes the cache opened with.
+        if let events = state.withTrackedLock({ $0.takeMetricEvents() }) {
+            metrics?.report(events)
         }
     }
 
@@ -144,8 +169,9 @@ public final class SpillingCache: Sendable {
     public func value<Value: Spillable>(
         forKey key: CacheKey, as type: Value.Type = Value.self
     ) -> Value? {
-        guard let value = valueAny(forKey: key, type: Value.self) else { return nil }
-        return (value as! Value)
+        let (value, outcome) = valueAny(forKey: key, type: Value.self)
+        metrics?.direct.record(outcome)
+        return value.map { $0 as! Value }
     }
 
     /// Removes the value stored under `key` from memory or disk.
@@ -155,7 +181,7 @@ public final class SpillingCache: Sendable {
     public func removeValue(forKey key: CacheKey) -> Bool {
         let now = self.now
         var removals: [UInt64: CacheKey] = [:]
-        var removed = state.withTrackedLock { $0.remove(key, now: now, removals: &removals) }
+        var removed = withState { $0.remove(key, now: now, removals: &removals) }
         if let persistence {
             // The directory may hold the key even if this cache never loaded it; the
             // first change removes that entry, whichever process wrote it.
@@ -173,11 +199,26 @@ public final class SpillingCache: Sendable {
     /// (for a persistent cache, every entry of the directory, whichever process wrote it).
     /// Counters of past events (hits, misses…) are kept.
     public func removeAll() {
-        state.withTrackedLock { $0.removeAll() }
+        withState { $0.removeAll() }
         if persistence != nil {
             perform([.change(.removeAll(function: nil), deleting: nil)])
         } else {
             SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
+        }
+    }
+
+    /// Removes the entries of the memoized function named `function` (every version), in
+    /// memory and on disk, and in a persistent directory whichever process wrote them.
+    /// Other functions' entries stay; counters of past events are kept.
+    public func removeAll(function: String) {
+        var removals: [UInt64: CacheKey] = [:]
+        withState { $0.removeAll(functionNamed: function, into: &removals) }
+        if persistence != nil {
+            perform(
+                removalOperations(removals)
+                    + [.change(.removeAll(function: function), deleting: nil)])
+        } else {
+            removeFiles(removals)
         }
     }
 
@@ -193,7 +234,7 @@ public final class SpillingCache: Sendable {
             try persistence.index.synchronize()
             // Other processes may have changed the directory since this cache's last batch.
             let totals = try persistence.index.totals()
-            state.withTrackedLock { $0.directoryTotals = totals }
+            withState { $0.directoryTotals = totals }
         } catch {
             recordFailure("flush could not make the directory durable: \(error)")
         }

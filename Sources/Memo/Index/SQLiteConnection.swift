@@ -53,8 +53,9 @@ final class SQLiteConnection {
             return SQLiteStatement(handle: cached, connection: self)
         }
         var prepared: OpaquePointer?
-        guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
-            == SQLITE_OK, let prepared
+        guard
+            sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil)
+                == SQLITE_OK, let prepared
         else { throw .unusable("\(lastError) (preparing: \(sql))") }
         statements[sql] = prepared
         return SQLiteStatement(handle: prepared, connection: self)

@@ -63,6 +63,17 @@ extension SQLiteSpillIndex {
         }
     }
 
+    package func versions(ofFunction function: String) throws -> [Int] {
+        try withConnection { connection throws(SpillIndexError) in
+            let statement = try connection.statement(
+                "SELECT DISTINCT version FROM entries WHERE function = ?1 ORDER BY version")
+            statement.bind(1, function)
+            var versions: [Int] = []
+            while try statement.step() { versions.append(Int(statement.int64(0))) }
+            return versions
+        }
+    }
+
     /// The entries of `function` (every entry when `nil`), least recently used first.
     package func entries(function: String?) throws -> [SpillIndexEntry] {
         guard let function else { return try allEntries() }

@@ -331,7 +331,8 @@ package final class SQLiteSpillIndex: SpillIndex {
                 let select: SQLiteStatement
                 let delete: SQLiteStatement
                 if let function {
-                    select = try connection.statement("SELECT file FROM entries WHERE function = ?1")
+                    select = try connection.statement(
+                        "SELECT file FROM entries WHERE function = ?1")
                     select.bind(1, function)
                     delete = try connection.statement("DELETE FROM entries WHERE function = ?1")
                     delete.bind(1, function)

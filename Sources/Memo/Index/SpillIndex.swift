@@ -6,7 +6,7 @@
 /// another, such as `MemoTesting`'s in-memory index, whose simulated crash loses what
 /// was not made durable.
 ///
-/// An index is only ever changed by ``apply(_:maxBytes:)``, one atomic transaction per
+/// An index is only ever changed by ``apply(_:maxBytes:owner:)``, one atomic transaction per
 /// call, so a batch of writes and last-use updates costs one commit. Recency is the
 /// index's own counter, never the file system's access times.
 public protocol SpillIndex: Sendable {
@@ -53,6 +53,17 @@ public protocol SpillIndex: Sendable {
 
     /// Releases the lock ``lockComputation(of:wait:)`` took.
     func unlockComputation(of key: CacheKey)
+
+    /// The versions the function named `function` has entries under, ascending. The
+    /// default reads ``allEntries()``; an index should answer from its own index.
+    func versions(ofFunction function: String) throws -> [Int]
+}
+
+extension SpillIndex {
+    /// The versions of `function`, from ``allEntries()``.
+    public func versions(ofFunction function: String) throws -> [Int] {
+        Set(try allEntries().filter { $0.function == function }.map(\.version)).sorted()
+    }
 }
 
 /// One entry of a ``SpillIndex``.
@@ -142,7 +153,7 @@ public struct SpillIndexTotals: Sendable, Equatable {
     }
 }
 
-/// What a call to ``SpillIndex/apply(_:maxBytes:)`` did.
+/// What a call to ``SpillIndex/apply(_:maxBytes:owner:)`` did.
 public struct SpillIndexOutcome: Sendable, Equatable {
     /// The totals after the transaction.
     public var totals: SpillIndexTotals

@@ -136,8 +136,10 @@ extension MaintainedDirectory {
             unlink(indexPath + suffix)
         }
         guard rename(builtPath, indexPath) == 0 else {
-            throw .io(path: indexPath, "cannot move the rebuilt index into place: "
-                + String(cString: strerror(errno)))
+            throw .io(
+                path: indexPath,
+                "cannot move the rebuilt index into place: "
+                    + String(cString: strerror(errno)))
         }
     }
 

@@ -1,43 +1,70 @@
 import Synchronization
 
-/// One memoized function's figures in one context: hits, misses and the time its body
-/// ran. Hits and misses are atomic counters, so a hit takes no lock here.
+/// One memoized function's figures in one context: hits from memory and from disk,
+/// misses by reason, and the time its body ran; and its hit and miss metrics. Hits are
+/// atomic counters, so a hit takes no lock here; a miss, which runs the body anyway,
+/// takes a small one.
 final class FunctionRecord: Sendable {
+    /// A snapshot of the figures.
     struct Counts: Sendable {
-        var hits = 0
-        var misses = 0
+        var memoryHits = 0
+        var diskHits = 0
+        /// Misses by reason, indexed like `MissReason.allCases`.
+        var missesByReason = [Int](repeating: 0, count: MissReason.allCases.count)
         /// Total time spent running the body, over the misses that completed.
         var computeTime = Duration.zero
         var completedComputations = 0
+
+        var hits: Int { memoryHits + diskHits }
+        var misses: Int { missesByReason.reduce(0, +) }
     }
 
+    /// The name in the report: the identity, and the version when not 0.
     let name: String
-    private let hits = Atomic(0)
-    private let misses = Atomic(0)
-    private let computations = Mutex((time: Duration.zero, count: 0))
+    /// The function's identity and version (the identity is the `function` dimension of
+    /// its metrics).
+    let function: StoredFunction
+    private let memoryHits = Atomic(0)
+    private let diskHits = Atomic(0)
+    private let misses = Mutex(Counts())
+    /// The function's hit and miss counters; `nil` when the cache's metrics are off.
+    let metrics: FunctionMetrics?
 
-    init(name: String) {
+    init(name: String, function: StoredFunction, metrics: FunctionMetrics?) {
         self.name = name
+        self.function = function
+        self.metrics = metrics
     }
 
-    /// Records a call that returned a cached (or concurrently computed) value.
-    func recordHit() {
-        hits.add(1, ordering: .relaxed)
-    }
-
-    /// Records a call that ran the body; `computeTime` is `nil` when the body threw.
-    func recordMiss(computeTime: Duration?) {
-        misses.add(1, ordering: .relaxed)
-        if let computeTime {
-            computations.withTrackedLock { $0 = ($0.time + computeTime, $0.count + 1) }
+    /// Records one call: a hit, or a miss whose body ran for `computeTime` (`nil` when it
+    /// threw, or when another caller's computation was shared).
+    @inline(__always)
+    func record(_ outcome: CallOutcome, computeTime: Duration?) {
+        switch outcome {
+        case .hit(let fromDisk):
+            if fromDisk {
+                diskHits.add(1, ordering: .relaxed)
+            } else {
+                memoryHits.add(1, ordering: .relaxed)
+            }
+            metrics?.recordHit()
+        case .miss(let reason):
+            misses.withTrackedLock { counts in
+                counts.missesByReason[reason.index] += 1
+                if let computeTime {
+                    counts.computeTime += computeTime
+                    counts.completedComputations += 1
+                }
+            }
+            metrics?.recordMiss(reason)
         }
     }
 
     var snapshot: Counts {
-        let (time, count) = computations.withTrackedLock { $0 }
-        return Counts(
-            hits: hits.load(ordering: .relaxed), misses: misses.load(ordering: .relaxed),
-            computeTime: time, completedComputations: count)
+        var counts = misses.withTrackedLock { $0 }
+        counts.memoryHits = memoryHits.load(ordering: .relaxed)
+        counts.diskHits = diskHits.load(ordering: .relaxed)
+        return counts
     }
 }
 

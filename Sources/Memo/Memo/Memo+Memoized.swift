@@ -24,7 +24,10 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) -> Result in
-            function.call(function.key(repeat each argument), Result.self) {
+            function.call(
+                function.key(repeat each argument), Result.self,
+                { function.key(atVersion: $0, repeat each argument) }
+            ) {
                 body(repeat each argument)
             } as! Result
         }
@@ -42,7 +45,10 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) throws -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) throws -> Result in
-            try function.call(function.key(repeat each argument), Result.self) {
+            try function.call(
+                function.key(repeat each argument), Result.self,
+                { function.key(atVersion: $0, repeat each argument) }
+            ) {
                 try body(repeat each argument)
             } as! Result
         }
@@ -60,7 +66,10 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) async -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) async -> Result in
-            await function.call(function.key(repeat each argument), Result.self) {
+            await function.call(
+                function.key(repeat each argument), Result.self,
+                { function.key(atVersion: $0, repeat each argument) }
+            ) {
                 await body(repeat each argument)
             } as! Result
         }
@@ -77,7 +86,10 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) async throws -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) async throws -> Result in
-            try await function.call(function.key(repeat each argument), Result.self) {
+            try await function.call(
+                function.key(repeat each argument), Result.self,
+                { function.key(atVersion: $0, repeat each argument) }
+            ) {
                 try await body(repeat each argument)
             } as! Result
         }
@@ -121,7 +133,10 @@ extension Memo {
             ) -> Result
     ) -> @Sendable (repeat each Argument) -> Result {
         return { (argument: repeat each Argument) -> Result in
-            function.call(function.key(repeat each argument), Result.self) {
+            function.call(
+                function.key(repeat each argument), Result.self,
+                { function.key(atVersion: $0, repeat each argument) }
+            ) {
                 body(recursiveCall(function, body), repeat each argument)
             } as! Result
         }

@@ -3,22 +3,36 @@ extension Memo {
     /// totals.
     ///
     /// ```
-    /// function   calls  hits  misses  hit rate  computing  saved
-    /// spectrum      40    30      10    75.0%     1.20 s   3.60 s
+    /// function  calls  hits  misses  hit rate  from disk  computing   saved    memory      disk  missed because
+    /// spectrum     72    48      24     66.7%         24     938 ms  1.88 s  95.64 KB  199.1 KB  new key 20, evicted 4
     /// ```
     ///
-    /// `computing` is the time spent running the body; `saved` estimates what the hits
-    /// spared: the average computation time times the hits.
+    /// `hits` counts hits from memory and from disk (`from disk`); `computing` is the time
+    /// spent running the body; `saved` estimates what the hits spared: the average
+    /// computation time times the hits. `memory` and `disk` are the bytes the function's
+    /// entries hold in this cache. `missed because` breaks the misses down by
+    /// ``MissReason``. ``reportRecords()`` returns the same figures as values.
     public static func report() -> String {
         let context = currentContext
-        var rows = [["function", "calls", "hits", "misses", "hit rate", "computing", "saved"]]
-        for record in context.records {
-            let counts = record.snapshot
-            let calls = counts.hits + counts.misses
+        var rows = [
+            [
+                "function", "calls", "hits", "misses", "hit rate", "from disk", "computing",
+                "saved", "memory", "disk", "missed because",
+            ]
+        ]
+        for report in reportRecords(context) {
+            let name =
+                report.version == 0 ? report.function : "\(report.function) v\(report.version)"
+            let reasons = MissReason.allCases.compactMap { reason -> String? in
+                let count = report.misses[reason] ?? 0
+                return count > 0 ? "\(reason) \(count)" : nil
+            }
             rows.append([
-                record.name, "\(calls)", "\(counts.hits)", "\(counts.misses)",
-                percentage(counts.hits, of: calls),
-                formatDuration(counts.computeTime), formatDuration(counts.timeSaved),
+                name, "\(report.calls)", "\(report.hits)", "\(report.missCount)",
+                percentage(report.hits, of: report.calls), "\(report.diskHits)",
+                formatDuration(report.computeTime), formatDuration(report.timeSaved),
+                "\(ByteCount(report.memoryBytes))", "\(ByteCount(report.diskBytes))",
+                reasons.isEmpty ? "-" : reasons.joined(separator: ", "),
             ])
         }
         let stats = context.cache.stats
@@ -36,8 +50,41 @@ extension Memo {
         return lines.joined(separator: "\n")
     }
 
-    /// Rows padded to their columns' widths: the first column left-aligned, the others
-    /// right-aligned, two spaces apart.
+    /// Every memoized function's figures, sorted by name then version: what
+    /// ``report()`` prints, for programs.
+    public static func reportRecords() -> [FunctionReport] {
+        reportRecords(currentContext)
+    }
+
+    static func reportRecords(_ context: MemoContext) -> [FunctionReport] {
+        let bytes = context.cache.bytesByFunction
+        return context.records.map { record in
+            let counts = record.snapshot
+            var misses: [MissReason: Int] = [:]
+            for reason in MissReason.allCases {
+                misses[reason] = counts.missesByReason[reason.index]
+            }
+            let held = bytes[record.function] ?? (0, 0)
+            return FunctionReport(
+                function: record.function.name, version: record.function.version,
+                memoryHits: counts.memoryHits, diskHits: counts.diskHits, misses: misses,
+                computeTime: counts.computeTime, timeSaved: counts.timeSaved,
+                memoryBytes: held.memory, diskBytes: held.disk)
+        }
+    }
+
+    /// Removes one memoized function's entries (every version), from memory and from
+    /// disk, and from a persistent directory's index whichever process wrote them. Other
+    /// functions' entries stay; the function's figures in ``report()`` are kept.
+    ///
+    /// - Parameter function: the name given to `Memo.memoized(name:)`
+    ///   (or the call site, `#fileID:#line`, of an unnamed one).
+    public static func clear(function: String) {
+        cache.removeAll(function: function)
+    }
+
+    /// Rows padded to their columns' widths: the first and last columns left-aligned, the
+    /// others right-aligned, two spaces apart.
     static func alignedTable(_ rows: [[String]]) -> [String] {
         let columns = rows.map(\.count).max() ?? 0
         var widths = [Int](repeating: 0, count: columns)
@@ -49,7 +96,7 @@ extension Memo {
         return rows.map { row in
             row.enumerated().map { column, cell in
                 let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return column == 0 ? cell + padding : padding + cell
+                return column == 0 || column == columns - 1 ? cell + padding : padding + cell
             }.joined(separator: "  ")
         }
     }

@@ -16,7 +16,9 @@ package final class MemoContext: Sendable {
     func record(for function: MemoizedFunction) -> FunctionRecord {
         functions.withTrackedLock { functions in
             if let record = functions[function.reportName] { return record }
-            let record = FunctionRecord(name: function.reportName)
+            let record = FunctionRecord(
+                name: function.reportName, function: function.stored,
+                metrics: cache.metrics?.function(function.identity))
             functions[function.reportName] = record
             return record
         }

@@ -9,7 +9,7 @@ import Synchronization
 @usableFromInline
 final class MemoizedFunction: Sendable {
     /// `name`, or the call site (`#fileID:#line`).
-    let identity: String
+    @usableFromInline let identity: String
     let version: Int
     /// The key of (identity, version), hashed once; each call's key hashes it with the
     /// arguments.
@@ -45,60 +45,72 @@ final class MemoizedFunction: Sendable {
         }
     }
 
+    /// The key of one call under another version of this function: what tells a miss in
+    /// a persistent directory from a version change.
+    @inlinable
+    func key<each Argument: StableHashable>(
+        atVersion version: Int, _ argument: repeat each Argument
+    ) -> CacheKey {
+        CacheKey(
+            hashing: CacheKey(hashing: "memo.function", identity, version), repeat each argument)
+    }
+
     /// Returns the cached result of `key`, or runs `body`, recording which it was.
+    /// `keyAtVersion` gives the call's key under another version (see ``key(atVersion:_:)``).
     @usableFromInline
     func call(
-        _ key: CacheKey, _ type: any Spillable.Type, _ body: () -> any Spillable
+        _ key: CacheKey, _ type: any Spillable.Type, _ keyAtVersion: (Int) -> CacheKey?,
+        _ body: () -> any Spillable
     ) -> any Spillable {
         let context = Memo.currentContext
         var computeTime: Duration?
+        var outcome = CallOutcome.miss(.newKey)
         // `body` cannot throw, so a leader's error is never taken: `accepting` is false.
         let value = try! context.cache.valueAny(
-            forKey: key, type: type, function: stored,
+            forKey: key, type: type, function: stored, outcome: &outcome,
+            keyAtVersion: keyAtVersion,
             orCompute: {
                 let start = ContinuousClock.now
                 defer { computeTime = ContinuousClock.now - start }
                 return body()
             },
             accepting: { _ in false })
-        count(computeTime, ran: computeTime != nil, in: context)
+        record(in: context).record(outcome, computeTime: computeTime)
         return value
     }
 
     @usableFromInline
     func call(
-        _ key: CacheKey, _ type: any Spillable.Type, _ body: () throws -> any Spillable
+        _ key: CacheKey, _ type: any Spillable.Type, _ keyAtVersion: (Int) -> CacheKey?,
+        _ body: () throws -> any Spillable
     ) throws -> any Spillable {
         let context = Memo.currentContext
         var computeTime: Duration?
-        var ran = false
-        do {
-            let value = try context.cache.valueAny(
-                forKey: key, type: type, function: stored,
-                orCompute: {
-                    ran = true
-                    let start = ContinuousClock.now
-                    let result = try body()
-                    computeTime = ContinuousClock.now - start
-                    return result
-                },
-                accepting: { _ in true })
-            count(computeTime, ran: ran, in: context)
-            return value
-        } catch {
-            record(in: context).recordMiss(computeTime: nil)
-            throw error
-        }
+        var outcome = CallOutcome.miss(.newKey)
+        defer { record(in: context).record(outcome, computeTime: computeTime) }
+        return try context.cache.valueAny(
+            forKey: key, type: type, function: stored, outcome: &outcome,
+            keyAtVersion: keyAtVersion,
+            orCompute: {
+                let start = ContinuousClock.now
+                let result = try body()
+                computeTime = ContinuousClock.now - start
+                return result
+            },
+            accepting: { _ in true })
     }
 
     @usableFromInline
     func call(
-        _ key: CacheKey, _ type: any Spillable.Type, _ body: () async -> any Spillable
+        _ key: CacheKey, _ type: any Spillable.Type, _ keyAtVersion: (Int) -> CacheKey?,
+        _ body: () async -> any Spillable
     ) async -> any Spillable {
         let context = Memo.currentContext
         var computeTime: Duration?
+        var outcome = CallOutcome.miss(.newKey)
         let value = try! await context.cache.valueAny(
-            forKey: key, type: type, function: stored,
+            forKey: key, type: type, function: stored, outcome: &outcome,
+            keyAtVersion: keyAtVersion,
             orCompute: {
                 let start = ContinuousClock.now
                 let result = await body()
@@ -106,38 +118,28 @@ final class MemoizedFunction: Sendable {
                 return result
             },
             accepting: { _ in false })
-        count(computeTime, ran: computeTime != nil, in: context)
+        record(in: context).record(outcome, computeTime: computeTime)
         return value
     }
 
     @usableFromInline
     func call(
-        _ key: CacheKey, _ type: any Spillable.Type, _ body: () async throws -> any Spillable
+        _ key: CacheKey, _ type: any Spillable.Type, _ keyAtVersion: (Int) -> CacheKey?,
+        _ body: () async throws -> any Spillable
     ) async throws -> any Spillable {
         let context = Memo.currentContext
         var computeTime: Duration?
-        var ran = false
-        do {
-            let value = try await context.cache.valueAny(
-                forKey: key, type: type, function: stored,
-                orCompute: {
-                    ran = true
-                    let start = ContinuousClock.now
-                    let result = try await body()
-                    computeTime = ContinuousClock.now - start
-                    return result
-                },
-                accepting: { _ in true })
-            count(computeTime, ran: ran, in: context)
-            return value
-        } catch {
-            record(in: context).recordMiss(computeTime: nil)
-            throw error
-        }
-    }
-
-    private func count(_ computeTime: Duration?, ran: Bool, in context: MemoContext) {
-        let record = record(in: context)
-        if ran { record.recordMiss(computeTime: computeTime) } else { record.recordHit() }
+        var outcome = CallOutcome.miss(.newKey)
+        defer { record(in: context).record(outcome, computeTime: computeTime) }
+        return try await context.cache.valueAny(
+            forKey: key, type: type, function: stored, outcome: &outcome,
+            keyAtVersion: keyAtVersion,
+            orCompute: {
+                let start = ContinuousClock.now
+                let result = try await body()
+                computeTime = ContinuousClock.now - start
+                return result
+            },
+            accepting: { _ in true })
     }
 }

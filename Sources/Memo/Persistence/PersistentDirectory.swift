@@ -74,11 +74,14 @@ enum PersistentDirectory {
     /// index (see ``SpillIndexChange/reserve(fileName:owner:)``) and never recorded or
     /// deleted, with their temporary names. Only the reservations are read, never a
     /// listing of the directory.
+    ///
+    /// - Returns: how many reservations of dead processes were found and cleaned up.
+    @discardableResult
     static func removeLeftovers(
         in directory: String, fileSystem: any SpillFileSystem, index: any SpillIndex
-    ) {
+    ) -> Int {
         let abandoned = ((try? index.reservations()) ?? []).filter { isDead($0.owner) }
-        guard !abandoned.isEmpty else { return }
+        guard !abandoned.isEmpty else { return 0 }
         for reservation in abandoned where isSpillFileName(reservation.fileName) {
             let path = "\(directory)/\(reservation.fileName)"
             try? fileSystem.removeFile(atPath: path + ".tmp")
@@ -86,6 +89,7 @@ enum PersistentDirectory {
         }
         _ = try? index.apply(
             abandoned.map { .release(fileName: $0.fileName) }, maxBytes: nil, owner: processID)
+        return abandoned.count
     }
 
     /// Whether this process may create files in `directory` (a read-only mount, or

@@ -16,7 +16,8 @@ enum HumanFormat {
     /// How long before `now` a time was: "just now", "12 s ago", "5 min ago", "3 h ago",
     /// "2 d ago" (and "in 4 s" for a clock ahead of this machine's).
     static func relative(_ time: Duration, now: Duration) -> String {
-        let milliseconds = (now - time).components.seconds * 1000
+        let milliseconds =
+            (now - time).components.seconds * 1000
             + (now - time).components.attoseconds / 1_000_000_000_000_000
         let seconds = abs(milliseconds) / 1000
         guard seconds >= 1 else { return "just now" }

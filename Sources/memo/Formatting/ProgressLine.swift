@@ -28,7 +28,9 @@ struct ProgressLine {
         lastDrawn = now
         shown = true
         let percent = total == 0 ? 100 : done * 100 / total
-        write("\r\(label): \(HumanFormat.count(done)) of \(HumanFormat.count(total)) files (\(percent)%)\u{1B}[K")
+        write(
+            "\r\(label): \(HumanFormat.count(done)) of \(HumanFormat.count(total)) files (\(percent)%)\u{1B}[K"
+        )
     }
 
     /// Erases the line.

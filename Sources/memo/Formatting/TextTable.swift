@@ -24,7 +24,9 @@ struct TextTable {
     func render() -> String {
         var widths = columns.map { showsHeadings ? $0.heading.count : 0 }
         for row in rows {
-            for (column, cell) in row.enumerated() { widths[column] = max(widths[column], cell.count) }
+            for (column, cell) in row.enumerated() {
+                widths[column] = max(widths[column], cell.count)
+            }
         }
         func line(_ cells: [String]) -> String {
             var text = ""

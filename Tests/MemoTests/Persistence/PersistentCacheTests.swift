@@ -236,10 +236,11 @@ struct PersistentCacheTests {
         #expect(reader.stats.failures == 0)
         // The key hashes the function's identity and version, so a file that records
         // another one is not this key's value: unverifiable, removed and counted.
-        #expect(
-            reader.valueAny(
-                forKey: key(1), type: [Double].self,
-                function: StoredFunction(name: "other", version: 1)) == nil)
+        let other = reader.valueAny(
+            forKey: key(1), type: [Double].self,
+            function: StoredFunction(name: "other", version: 1))
+        #expect(other.value == nil)
+        #expect(other.outcome == .miss(.corrupt))
         #expect(reader.stats.failures == 1)
         #expect(reader.value(forKey: key(1), as: [Double].self) == nil)
         #expect(Self.spillFiles(path).isEmpty)

@@ -18,7 +18,8 @@ struct MemoToolTests {
         #expect(run.status == 0, "\(run)")
         let stats = try JSONDecoder().decode(StatsRecord.self, from: Data(run.output.utf8))
         #expect(stats.entries == 15)
-        #expect(stats.bytes == written.diskBytes, "the spill files' sizes, as the cache counts them")
+        #expect(
+            stats.bytes == written.diskBytes, "the spill files' sizes, as the cache counts them")
         #expect(stats.bytes == directory.spillFileBytes())
         #expect(Set(stats.functions.keys) == ["alpha", "beta"])
         #expect(stats.functions["alpha"]?.entries == 10)
@@ -69,7 +70,8 @@ struct MemoToolTests {
         #expect(entries.count == 9)
         #expect(entries.last?.key == ToolDirectory.key("alpha", 0).hex)
         #expect(entries.first?.key == ToolDirectory.key("alpha", 1).hex)
-        #expect(entries.allSatisfy { $0.file.hasPrefix($0.key + "-") && $0.file.hasSuffix(".spill") })
+        #expect(
+            entries.allSatisfy { $0.file.hasPrefix($0.key + "-") && $0.file.hasSuffix(".spill") })
         #expect(entries.allSatisfy { $0.bytes > 0 && $0.lastUse >= $0.storedAt })
 
         let beta = try memo("list", directory.path, "--function", "beta")
@@ -77,7 +79,8 @@ struct MemoToolTests {
         #expect(beta.lines.first?.hasPrefix("KEY") == true)
         #expect(beta.lines.count == 4, "a heading and three entries: \(beta.output)")
         for n in 0..<3 {
-            #expect(beta.lines.contains { $0.hasPrefix(ToolDirectory.key("beta", n).hex + "  beta") })
+            #expect(
+                beta.lines.contains { $0.hasPrefix(ToolDirectory.key("beta", n).hex + "  beta") })
         }
     }
 
@@ -93,7 +96,9 @@ struct MemoToolTests {
         #expect(run.lines.first == "checked 15 files: no problems")
     }
 
-    @Test("verify names a corrupted payload, a truncated file and a deleted file; --repair removes them")
+    @Test(
+        "verify names a corrupted payload, a truncated file and a deleted file; --repair removes them"
+    )
     func verifyDamagedFiles() throws {
         let directory = try ToolDirectory()
         defer { directory.remove() }
@@ -105,14 +110,16 @@ struct MemoToolTests {
         try directory.truncate(truncated, to: 100)
         try FileManager.default.removeItem(atPath: directory.path + "/" + deleted)
         let stray = "0123456789abcdef0123456789abcdef-7.spill.tmp"
-        _ = FileManager.default.createFile(atPath: directory.path + "/" + stray, contents: Data([1]))
+        _ = FileManager.default.createFile(
+            atPath: directory.path + "/" + stray, contents: Data([1]))
 
         let run = try memo("verify", directory.path, "--json")
         #expect(run.status == 1, "problems exit 1: \(run)")
         let report = try JSONDecoder().decode(VerifyRecord.self, from: Data(run.output.utf8))
         #expect(report.checkedFiles == 15)
         #expect(!report.repaired)
-        let kinds = Dictionary(report.problems.map { ($0.file, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        let kinds = Dictionary(
+            report.problems.map { ($0.file, $0.kind) }, uniquingKeysWith: { a, _ in a })
         #expect(
             kinds == [
                 corrupted: "corrupt-file", truncated: "corrupt-file", deleted: "missing-file",
@@ -139,9 +146,11 @@ struct MemoToolTests {
         #expect(found.wrong == 0)
     }
 
-    @Test("a damaged index is named, and --repair rebuilds it from the files", arguments: [
-        IndexDamage.overwrittenHeader, .deleted, .wrongTotals,
-    ])
+    @Test(
+        "a damaged index is named, and --repair rebuilds it from the files",
+        arguments: [
+            IndexDamage.overwrittenHeader, .deleted, .wrongTotals,
+        ])
     func damagedIndex(_ damage: IndexDamage) throws {
         let directory = try ToolDirectory()
         defer { directory.remove() }
@@ -241,7 +250,10 @@ struct MemoToolTests {
         #expect(run.lines.first?.hasPrefix("removed 4 entries") == true, "\(run.output)")
         let after = try JSONDecoder().decode(
             [ListRecord].self, from: Data(try memo("list", directory.path, "--json").output.utf8))
-        #expect(Set(after.map(\.key)) == [ToolDirectory.key("alpha", 4).hex, ToolDirectory.key("alpha", 5).hex])
+        #expect(
+            Set(after.map(\.key)) == [
+                ToolDirectory.key("alpha", 4).hex, ToolDirectory.key("alpha", 5).hex,
+            ])
     }
 
     @Test("prune --function bounds one function and leaves the others")
@@ -340,8 +352,10 @@ struct MemoToolTests {
             (["list", empty], 66, ["not a Memo cache"]),
             (["stats", directory.path + "/memo-index.sqlite"], 66, ["not a directory"]),
             (["prune", directory.path, "--max-disk", "12XB"], 64, ["\"XB\"", "KiB", "2GB"]),
-            (["prune", directory.path, "--max-disk", "1GB", "--older-than", "5 parsecs"], 64,
-             ["\"parsecs\"", "30s", "7d"]),
+            (
+                ["prune", directory.path, "--max-disk", "1GB", "--older-than", "5 parsecs"], 64,
+                ["\"parsecs\"", "30s", "7d"]
+            ),
             (["prune", directory.path], 64, ["--max-disk"]),
             (["stats"], 64, ["directory"]),
             (["stats", directory.path, "--bogus"], 64, ["--bogus"]),
@@ -384,7 +398,8 @@ struct MemoToolTests {
 
     @Test(
         "verify over thousands of files shows a progress line on a terminal",
-        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1)"))
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "needs script(1)"))
     func progressOnTerminal() throws {
         let directory = try ToolDirectory()
         defer { directory.remove() }
@@ -398,7 +413,8 @@ struct MemoToolTests {
         terminal.standardOutput = output
         terminal.standardInput = FileHandle.nullDevice
         try terminal.run()
-        let shown = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let shown = String(
+            decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         terminal.waitUntilExit()
         #expect(terminal.terminationStatus == 0, "\(shown)")
         #expect(shown.contains("of 2,100 files"), "\(shown.prefix(400))")
@@ -496,7 +512,9 @@ struct ToolDirectory {
     func read(function: String, _ keys: Int...) throws {
         let cache = try SpillingCache(configuration())
         for n in keys {
-            #expect(cache.value(forKey: Self.key(function, n), as: [Double].self) == Self.value(function, n))
+            #expect(
+                cache.value(forKey: Self.key(function, n), as: [Double].self)
+                    == Self.value(function, n))
         }
         cache.flush()
     }

@@ -1,0 +1,50 @@
+/// One memoized function's figures, as `Memo.report()` shows them: what its calls came to,
+/// why they missed, the time it computed and saved, and the bytes it holds.
+public struct FunctionReport: Sendable, Equatable {
+    /// The function's name (or call site, `#fileID:#line`, when unnamed).
+    public var function: String
+    /// Its version.
+    public var version: Int
+    /// Calls that found a value in memory (or shared a concurrent caller's computation).
+    public var memoryHits: Int
+    /// Calls that read their value from disk.
+    public var diskHits: Int
+    /// Calls that ran the body (or received a concurrent caller's error), by reason; every
+    /// reason is present, most at 0.
+    public var misses: [MissReason: Int]
+    /// The time the body ran, over the calls that completed.
+    public var computeTime: Duration
+    /// What the hits spared: the average computation time times the hits.
+    public var timeSaved: Duration
+    /// Bytes its entries are charged in memory (`memoryCost` plus
+    /// ``SpillingCache/entryOverhead`` each).
+    public var memoryBytes: Int
+    /// Bytes of its spill files that this process's cache holds.
+    public var diskBytes: Int
+
+    /// Hits from memory and from disk.
+    public var hits: Int { memoryHits + diskHits }
+    /// Misses of every reason.
+    public var missCount: Int { misses.values.reduce(0, +) }
+    /// Every call.
+    public var calls: Int { hits + missCount }
+
+    /// A report; figures that are not given are zero.
+    public init(
+        function: String, version: Int = 0, memoryHits: Int = 0, diskHits: Int = 0,
+        misses: [MissReason: Int] = [:], computeTime: Duration = .zero,
+        timeSaved: Duration = .zero, memoryBytes: Int = 0, diskBytes: Int = 0
+    ) {
+        self.function = function
+        self.version = version
+        self.memoryHits = memoryHits
+        self.diskHits = diskHits
+        var all: [MissReason: Int] = [:]
+        for reason in MissReason.allCases { all[reason] = misses[reason] ?? 0 }
+        self.misses = all
+        self.computeTime = computeTime
+        self.timeSaved = timeSaved
+        self.memoryBytes = memoryBytes
+        self.diskBytes = diskBytes
+    }
+}
