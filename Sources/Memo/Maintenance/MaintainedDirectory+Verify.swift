@@ -143,7 +143,7 @@ extension MaintainedDirectory {
             return corrupt("its value type differs from the index entry's")
         }
         if let function = header.function,
-            function.name != entry.function || function.version != entry.version
+            function != StoredFunction(name: entry.function, version: entry.version).recorded
         {
             return corrupt(
                 "it belongs to \(function.name) version \(function.version), the index says "

@@ -47,7 +47,7 @@ enum SpillFileFormat {
         let payloadCount = writer.count
         let payload = writer.finish()
 
-        let name = Array(function.name.utf8.prefix(maximumFunctionNameLength))
+        let name = Array(function.recorded.name.utf8)
         var functionSection: [UInt8] = []
         functionSection.reserveCapacity(16 + name.count)
         appendLittleEndian(Int64(function.version), to: &functionSection)
@@ -182,7 +182,7 @@ enum SpillFileFormat {
     ) throws -> Value {
         let header = try readHeader(from: &stream)
         guard header.key == key else { throw SpillFileError.keyMismatch(found: header.key) }
-        if let function, let recorded = header.function, recorded != function {
+        if let function, let recorded = header.function, recorded != function.recorded {
             throw SpillFileError.functionMismatch(found: recorded)
         }
         guard header.typeFingerprint == typeFingerprint(Value.self) else {
@@ -324,5 +324,19 @@ enum SpillFileError: Error, Equatable, CustomStringConvertible {
         case .payload(let reason): return "payload does not decode: \(reason)"
         case .unreadable(let reason): return "file cannot be read: \(reason)"
         }
+    }
+}
+
+extension StoredFunction {
+    /// The function as a version 2 header records it: a name longer than
+    /// ``SpillFileFormat/maximumFunctionNameLength`` UTF-8 bytes is cut there (never inside
+    /// a character's bytes), and a reader compares the same cut.
+    var recorded: StoredFunction {
+        let bytes = Array(name.utf8)
+        guard bytes.count > SpillFileFormat.maximumFunctionNameLength else { return self }
+        var end = SpillFileFormat.maximumFunctionNameLength
+        // Continuation bytes are 10xxxxxx: back up to the start of the scalar.
+        while end > 0 && bytes[end] & 0xC0 == 0x80 { end -= 1 }
+        return StoredFunction(name: String(decoding: bytes[..<end], as: UTF8.self), version: version)
     }
 }

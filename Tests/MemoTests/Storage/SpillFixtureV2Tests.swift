@@ -82,4 +82,27 @@ struct SpillFixtureV2Tests {
             #expect(throws: SpillFileError.self) { try SpillFileFormat.verify(from: &stream) }
         }
     }
+
+    @Test("a function name past 4,096 bytes is cut at a character boundary and reads back")
+    func longFunctionName() throws {
+        // "x" then 2,500 two-byte characters: byte 4,096 is inside a character.
+        let function = StoredFunction(
+            name: "x" + String(repeating: "é", count: 2_500), version: 3)
+        let key = CacheKey(hashing: "long", 1)
+        let bytes = try SpillFileFormat.encode([1.0, 2.0], key: key, function: function).bytes
+        #expect(
+            try SpillFileFormat.decode(bytes, key: key, as: [Double].self, function: function)
+                == [1.0, 2.0])
+        var stream = SpillFileStream(bytes: bytes)
+        let header = try SpillFileFormat.verify(from: &stream)
+        #expect(header.function?.name.utf8.count == 4_095)
+        #expect(header.function == function.recorded)
+        // Names that differ only past the cut share a header, but never a key: the key
+        // hashes the whole name. The version is still checked.
+        #expect(throws: SpillFileError.self) {
+            try SpillFileFormat.decode(
+                bytes, key: key, as: [Double].self,
+                function: StoredFunction(name: function.name, version: 4))
+        }
+    }
 }
