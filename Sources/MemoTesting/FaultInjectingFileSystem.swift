@@ -23,8 +23,26 @@ public import SystemPackage
 public final class FaultInjectingFileSystem: SpillFileSystem {
     /// The kinds of file-system operation a rule can target.
     public enum Operation: String, Sendable, CaseIterable {
-        case prepareDirectory, write, synchronizeFile, rename, synchronizeDirectory
-        case read, remove, removeDirectory, list, size
+        /// `prepareDirectory(atPath:)`: creating or checking the spill directory.
+        case prepareDirectory
+        /// `writeFile(atPath:contents:)`.
+        case write
+        /// `synchronizeFile(atPath:)` (and each file of `synchronizeAll(inDirectory:)`).
+        case synchronizeFile
+        /// `renameFile(atPath:toPath:)`: a temporary file moved into place.
+        case rename
+        /// `synchronizeDirectory(atPath:)`.
+        case synchronizeDirectory
+        /// `readFile(atPath:)` and `withFileStream(atPath:_:)`.
+        case read
+        /// `removeFile(atPath:)`.
+        case remove
+        /// `removeDirectory(atPath:)`.
+        case removeDirectory
+        /// `contentsOfDirectory(atPath:)`.
+        case list
+        /// `fileSize(atPath:)`.
+        case size
     }
 
     /// Which of the matching calls a rule fires on.
@@ -60,9 +78,13 @@ public final class FaultInjectingFileSystem: SpillFileSystem {
     /// A rule: an operation kind, an optional path pattern (`*` matches any run of
     /// characters), a schedule and an action.
     public struct Rule: Sendable {
+        /// The kind of call the rule targets.
         public var operation: Operation
+        /// The paths it targets (`*` matches any run of characters); every path when `nil`.
         public var pathPattern: String?
+        /// Which of the matching calls it fires on.
         public var schedule: Schedule
+        /// What it does when it fires.
         public var action: Action
 
         /// A rule firing `action` on the `schedule` of calls of `operation` whose path
@@ -80,9 +102,13 @@ public final class FaultInjectingFileSystem: SpillFileSystem {
 
     /// One fault that was injected.
     public struct InjectedFault: Sendable, Equatable, CustomStringConvertible {
+        /// The kind of call that failed.
         public var operation: Operation
+        /// The path it was given.
         public var path: String
+        /// What was done to it.
         public var action: Action
+        /// "read /dir/file.spill: corruptRead".
         public var description: String { "\(operation) \(path): \(action)" }
     }
 
