@@ -58,6 +58,12 @@ public struct CacheConfiguration: Sendable {
     /// above trace.
     public var logger: Logger = Logger(label: "memo.cache")
 
+    /// A tier of results shared by a fleet of machines (`MemoPostgres`' `PostgresTier`),
+    /// asked after memory and the local directory, before computing; `nil` (the default)
+    /// is none. Computed values are published to it in the background; no call waits on
+    /// it longer than its timeout.
+    public var sharedTier: (any SharedTier)? = nil
+
     /// The cache's name: the `cache` dimension of its metrics. `"memo"` by default.
     public var name: String = "memo"
 

@@ -68,6 +68,11 @@ extension CacheState {
         if fromDisk { stats.diskHits += 1 }
     }
 
+    mutating func recordSharedHit() {
+        stats.hits += 1
+        stats.sharedHits += 1
+    }
+
     mutating func recordMiss() { stats.misses += 1 }
 
     mutating func recordSpill() {

@@ -92,6 +92,9 @@ struct CacheState {
     let timeToLive: Duration?
     /// Whether every stored value is written to disk at once (a persistent directory).
     let writesEveryValue: Bool
+    /// Whether a flight's leader counts its own miss, after looking in the persistent
+    /// directory and the shared tier (where it may find the value after all).
+    var leaderCountsMiss: Bool
 
     var index: [CacheKey: Int] = [:]
     var nodes: [Node] = []
@@ -138,6 +141,7 @@ struct CacheState {
         self.maxDisk = maxDisk
         self.timeToLive = timeToLive
         self.writesEveryValue = writesEveryValue
+        self.leaderCountsMiss = writesEveryValue
         self.nextGeneration = firstGeneration
     }
 
@@ -216,9 +220,9 @@ struct CacheState {
         if let flight = flights[key] { return .join(flight) }
         let flight = Flight()
         flights[key] = flight
-        // Without a directory behind it, the leader's miss is certain now. A persistent
-        // cache's leader looks in the directory first and counts the miss itself.
-        if !writesEveryValue { recordMiss() }
+        // Without a directory or a shared tier behind it, the leader's miss is certain
+        // now. Otherwise the leader looks there first and counts the miss itself.
+        if !leaderCountsMiss { recordMiss() }
         return .lead(flight, reason)
     }
 

@@ -8,6 +8,8 @@ public struct CacheStats: Sendable, Equatable, CustomStringConvertible {
     public var misses = 0
     /// Hits that read a spill file (counted in ``hits`` too).
     public var diskHits = 0
+    /// Hits whose value came from the shared tier (counted in ``hits`` too).
+    public var sharedHits = 0
     /// Entries moved from memory to disk, or written straight to disk because they are
     /// larger than the memory budget.
     public var spills = 0

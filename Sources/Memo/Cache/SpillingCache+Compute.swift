@@ -62,8 +62,8 @@ extension SpillingCache {
     ) throws -> any Spillable {
         while true {
             switch lookup(key, type: type, function: function, startingFlight: true) {
-            case .found(let value, let fromDisk):
-                outcome = .hit(fromDisk: fromDisk)
+            case .found(let value, let source):
+                outcome = .hit(from: source)
                 return value
             case .missing, .retry:
                 continue
@@ -78,19 +78,30 @@ extension SpillingCache {
                 defer { if locked { persistence?.index.unlockComputation(of: key) } }
                 switch leadFromDirectory(key, type: type, function: function, flight) {
                 case .found(let value):
-                    outcome = .hit(fromDisk: true)
+                    outcome = .hit(from: .disk)
                     return value
                 case .absent(let found):
                     outcome = .miss(
                         missReason(found ?? reason, function: function, keyAtVersion: keyAtVersion))
                 }
-                if persistence != nil { withState { $0.recordMiss() } }
+                let (fromTier, sharedLock) = leadFromShared(key, type: type, function: function)
+                switch fromTier {
+                case .found(let value):
+                    land(value, forKey: key, function: function, flight: flight, fromTier: true)
+                    outcome = .hit(from: .shared)
+                    return value
+                case .absent(let found?): outcome = .miss(found)
+                case .absent(nil): break
+                }
+                if persistence != nil || shared != nil { withState { $0.recordMiss() } }
                 do {
                     let value = try compute()
                     land(value, forKey: key, function: function, flight: flight)
+                    shared?.publish(value, forKey: key, function: function, releasing: sharedLock)
                     return value
                 } catch {
                     abandon(key, flight: flight, error: error)
+                    shared?.release(sharedLock)
                     throw error
                 }
             }
@@ -108,8 +119,8 @@ extension SpillingCache {
     ) async throws -> any Spillable {
         while true {
             switch lookup(key, type: type, function: function, startingFlight: true) {
-            case .found(let value, let fromDisk):
-                outcome = .hit(fromDisk: fromDisk)
+            case .found(let value, let source):
+                outcome = .hit(from: source)
                 return value
             case .missing, .retry:
                 continue
@@ -124,19 +135,31 @@ extension SpillingCache {
                 defer { if locked { persistence?.index.unlockComputation(of: key) } }
                 switch leadFromDirectory(key, type: type, function: function, flight) {
                 case .found(let value):
-                    outcome = .hit(fromDisk: true)
+                    outcome = .hit(from: .disk)
                     return value
                 case .absent(let found):
                     outcome = .miss(
                         missReason(found ?? reason, function: function, keyAtVersion: keyAtVersion))
                 }
-                if persistence != nil { withState { $0.recordMiss() } }
+                let (fromTier, sharedLock) = await leadFromShared(
+                    key, type: type, function: function)
+                switch fromTier {
+                case .found(let value):
+                    land(value, forKey: key, function: function, flight: flight, fromTier: true)
+                    outcome = .hit(from: .shared)
+                    return value
+                case .absent(let found?): outcome = .miss(found)
+                case .absent(nil): break
+                }
+                if persistence != nil || shared != nil { withState { $0.recordMiss() } }
                 do {
                     let value = try await compute()
                     land(value, forKey: key, function: function, flight: flight)
+                    shared?.publish(value, forKey: key, function: function, releasing: sharedLock)
                     return value
                 } catch {
                     abandon(key, flight: flight, error: error)
+                    shared?.release(sharedLock)
                     throw error
                 }
             }
@@ -215,7 +238,7 @@ extension SpillingCache {
                 return nil
             }
             withState { $0.recordHit(fromDisk: false) }
-            outcome = .hit(fromDisk: false)
+            outcome = .hit(from: .memory)
             return value
         case .failure(let error):
             guard accepting(error) else { return nil }
@@ -231,12 +254,14 @@ extension SpillingCache {
     /// A persistent cache records the value in the directory before returning, so that a
     /// process waiting for the key's lock finds it.
     private func land(
-        _ value: any Spillable, forKey key: CacheKey, function: StoredFunction, flight: Flight
+        _ value: any Spillable, forKey key: CacheKey, function: StoredFunction, flight: Flight,
+        fromTier: Bool = false
     ) {
         let charge = value.memoryCost + Self.entryOverhead
         let now = self.now
         let (jobs, removals) = withState { state in
             if state.flights[key] === flight { state.flights[key] = nil }
+            if fromTier { state.recordSharedHit() }
             return state.store(value, charge: charge, forKey: key, function: function, now: now)
         }
         flight.finish(.success(value))

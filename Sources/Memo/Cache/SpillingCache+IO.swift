@@ -11,7 +11,7 @@ import SystemPackage
 extension SpillingCache {
     /// What a lookup came to, after any disk load.
     enum LookupOutcome {
-        case found(any Spillable, fromDisk: Bool)
+        case found(any Spillable, from: HitSource)
         case missing(MissReason)
         /// Entries changed under the lookup: look again.
         case retry
@@ -37,13 +37,24 @@ extension SpillingCache {
         }
         if !removals.isEmpty { finish(jobs: [], removals: removals) }
         switch step {
-        case .hit(let value): return .found(value, fromDisk: false)
+        case .hit(let value): return .found(value, from: .memory)
         case .miss(let reason):
-            guard persistence != nil else { return .missing(reason) }
-            switch lookupDirectory(key, type: type, function: function) {
-            case .found(let value): return .found(value, fromDisk: true)
-            case .absent(let found): return .missing(found ?? reason)
+            var reason = reason
+            if persistence != nil {
+                switch lookupDirectory(key, type: type, function: function) {
+                case .found(let value): return .found(value, from: .disk)
+                case .absent(let found): reason = found ?? reason
+                }
             }
+            if shared != nil {
+                switch lookupShared(key, type: type, function: function) {
+                case .found(let value):
+                    storeLocally(value, forKey: key, function: function ?? .none)
+                    return .found(value, from: .shared)
+                case .absent(let found): reason = found ?? reason
+                }
+            }
+            return .missing(reason)
         case .join(let flight): return .join(flight)
         case .lead(let flight, let reason): return .lead(flight, reason)
         case .load(let generation, let recorded):
@@ -92,7 +103,7 @@ extension SpillingCache {
                     .change(.touch(key: key, fileName: name, at: .sinceUnixEpoch), deleting: nil)
                 ])
             }
-            return .found(loaded!, fromDisk: true)
+            return .found(loaded!, from: .disk)
         // A vanished file: the directory may hold the key under a newer file.
         case .some(false): return vanished ? .retry : .missing(.corrupt)
         case .none: return .retry
@@ -119,8 +130,8 @@ extension SpillingCache {
         var reason = MissReason.newKey
         for _ in 0..<Self.lookupAttempts {
             switch lookup(key, type: type, function: function, startingFlight: false) {
-            case .found(let value, let fromDisk):
-                return (value, .hit(fromDisk: fromDisk))
+            case .found(let value, let source):
+                return (value, .hit(from: source))
             case .missing(let found):
                 reason = found
                 withState { $0.recordMiss() }

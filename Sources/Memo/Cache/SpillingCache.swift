@@ -46,6 +46,8 @@ public final class SpillingCache: Sendable {
     let persistence: Persistence?
     /// The swift-metrics instruments; `nil` when metrics are off.
     let metrics: CacheMetrics?
+    /// The shared tier, behind its timeouts; `nil` without one.
+    let shared: SharedTierClient?
 
     /// What a persistent cache adds: the directory's index and the queue of writes.
     final class Persistence: Sendable {
@@ -79,6 +81,7 @@ public final class SpillingCache: Sendable {
         self.logger = configuration.logger
         let metrics = CacheMetrics.make(configuration.metrics, cache: configuration.name)
         self.metrics = metrics
+        self.shared = configuration.sharedTier.map(SharedTierClient.init)
         if let directory = configuration.directory {
             self.directory = directory
             self.ownsDirectory = false
@@ -109,6 +112,7 @@ public final class SpillingCache: Sendable {
                 timeToLive: configuration.timeToLive, writesEveryValue: true,
                 firstGeneration: PersistentDirectory.firstGeneration())
             state.reportsMetrics = metrics != nil
+            state.leaderCountsMiss = true
             state.directoryTotals = totals
             self.state = Mutex(state)
             self.persistence = Persistence(
@@ -125,14 +129,18 @@ public final class SpillingCache: Sendable {
                 maxMemory: configuration.maxMemory.bytes, maxDisk: configuration.maxDisk?.bytes,
                 timeToLive: configuration.timeToLive)
             state.reportsMetrics = metrics != nil
+            state.leaderCountsMiss = configuration.sharedTier != nil
             state.metricEvents.sizesChanged = metrics != nil
             self.state = Mutex(state)
             self.persistence = nil
             let (directory, owned, fileSystem) = (self.directory, ownsDirectory, self.fileSystem)
+            let shared = self.shared
             ExitCleanup.register(ObjectIdentifier(self)) {
+                shared?.waitForPublications()
                 SpillDirectory.clean(directory, owned: owned, fileSystem: fileSystem)
             }
         }
+        shared?.onFailure { [weak self] message in self?.recordFailure(message) }
         // The gauges start at the sizes the cache opened with.
         if let events = state.withTrackedLock({ $0.takeMetricEvents() }) {
             metrics?.report(events)
@@ -161,6 +169,7 @@ public final class SpillingCache: Sendable {
     /// recently used entries if memory is now over budget.
     public func store<Value: Spillable>(_ value: Value, forKey key: CacheKey) {
         storeAny(value, forKey: key)
+        shared?.publish(value, forKey: key, function: .none, releasing: nil)
     }
 
     /// The value stored under `key`, from memory or reloaded from disk; `nil` on a miss.
@@ -224,9 +233,10 @@ public final class SpillingCache: Sendable {
 
     /// Blocks until every value stored so far is durable: written to its file, recorded
     /// in the index, and synchronized, so that a power loss after `flush()` returns loses
-    /// nothing. Normal process exit flushes every persistent cache. A cache that is not
-    /// persistent has nothing to flush.
+    /// nothing. Normal process exit flushes every persistent cache. With a shared tier, it
+    /// first waits for the publications under way (each bounded by the tier's timeout).
     public func flush() {
+        shared?.waitForPublications()
         guard let persistence else { return }
         persistence.queue.runNow { drainQueue() }
         do {

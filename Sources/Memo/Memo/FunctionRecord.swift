@@ -9,13 +9,14 @@ final class FunctionRecord: Sendable {
     struct Counts: Sendable {
         var memoryHits = 0
         var diskHits = 0
+        var sharedHits = 0
         /// Misses by reason, indexed like `MissReason.allCases`.
         var missesByReason = [Int](repeating: 0, count: MissReason.allCases.count)
         /// Total time spent running the body, over the misses that completed.
         var computeTime = Duration.zero
         var completedComputations = 0
 
-        var hits: Int { memoryHits + diskHits }
+        var hits: Int { memoryHits + diskHits + sharedHits }
         var misses: Int { missesByReason.reduce(0, +) }
     }
 
@@ -26,6 +27,7 @@ final class FunctionRecord: Sendable {
     let function: StoredFunction
     private let memoryHits = Atomic(0)
     private let diskHits = Atomic(0)
+    private let sharedHits = Atomic(0)
     private let misses = Mutex(Counts())
     /// The function's hit and miss counters; `nil` when the cache's metrics are off.
     let metrics: FunctionMetrics?
@@ -41,11 +43,11 @@ final class FunctionRecord: Sendable {
     @inline(__always)
     func record(_ outcome: CallOutcome, computeTime: Duration?) {
         switch outcome {
-        case .hit(let fromDisk):
-            if fromDisk {
-                diskHits.add(1, ordering: .relaxed)
-            } else {
-                memoryHits.add(1, ordering: .relaxed)
+        case .hit(let source):
+            switch source {
+            case .memory: memoryHits.add(1, ordering: .relaxed)
+            case .disk: diskHits.add(1, ordering: .relaxed)
+            case .shared: sharedHits.add(1, ordering: .relaxed)
             }
             metrics?.recordHit()
         case .miss(let reason):
@@ -64,6 +66,7 @@ final class FunctionRecord: Sendable {
         var counts = misses.withTrackedLock { $0 }
         counts.memoryHits = memoryHits.load(ordering: .relaxed)
         counts.diskHits = diskHits.load(ordering: .relaxed)
+        counts.sharedHits = sharedHits.load(ordering: .relaxed)
         return counts
     }
 }

@@ -7,17 +7,21 @@ extension Memo {
     /// spectrum     72    48      24     66.7%         24     938 ms  1.88 s  95.64 KB  199.1 KB  new key 20, evicted 4
     /// ```
     ///
-    /// `hits` counts hits from memory and from disk (`from disk`); `computing` is the time
+    /// `hits` counts hits from memory, from disk (`from disk`) and, with a shared tier,
+    /// from the tier (`from tier`, a column shown only then); `computing` is the time
     /// spent running the body; `saved` estimates what the hits spared: the average
     /// computation time times the hits. `memory` and `disk` are the bytes the function's
     /// entries hold in this cache. `missed because` breaks the misses down by
     /// ``MissReason``. ``reportRecords()`` returns the same figures as values.
     public static func report() -> String {
         let context = currentContext
+        // The shared tier's column only where there is one.
+        let sharing = context.cache.shared != nil
         var rows = [
             [
-                "function", "calls", "hits", "misses", "hit rate", "from disk", "computing",
-                "saved", "memory", "disk", "missed because",
+                "function", "calls", "hits", "misses", "hit rate", "from disk",
+            ] + (sharing ? ["from tier"] : []) + [
+                "computing", "saved", "memory", "disk", "missed because",
             ]
         ]
         for report in reportRecords(context) {
@@ -27,19 +31,23 @@ extension Memo {
                 let count = report.misses[reason] ?? 0
                 return count > 0 ? "\(reason) \(count)" : nil
             }
-            rows.append([
-                name, "\(report.calls)", "\(report.hits)", "\(report.missCount)",
-                percentage(report.hits, of: report.calls), "\(report.diskHits)",
-                formatDuration(report.computeTime), formatDuration(report.timeSaved),
-                "\(ByteCount(report.memoryBytes))", "\(ByteCount(report.diskBytes))",
-                reasons.isEmpty ? "-" : reasons.joined(separator: ", "),
-            ])
+            rows.append(
+                [
+                    name, "\(report.calls)", "\(report.hits)", "\(report.missCount)",
+                    percentage(report.hits, of: report.calls), "\(report.diskHits)",
+                ] + (sharing ? ["\(report.sharedHits)"] : []) + [
+                    formatDuration(report.computeTime), formatDuration(report.timeSaved),
+                    "\(ByteCount(report.memoryBytes))", "\(ByteCount(report.diskBytes))",
+                    reasons.isEmpty ? "-" : reasons.joined(separator: ", "),
+                ])
         }
         let stats = context.cache.stats
         var lines = alignedTable(rows)
         lines.append("")
         lines.append(
-            "cache: \(stats.hits) hits (\(stats.diskHits) from disk), \(stats.misses) misses, "
+            "cache: \(stats.hits) hits (\(stats.diskHits) from disk"
+                + (sharing ? ", \(stats.sharedHits) from the shared tier" : "")
+                + "), \(stats.misses) misses, "
                 + "\(percentage(stats.hits, of: stats.hits + stats.misses)) hit rate; "
                 + "\(stats.spills) spills, \(stats.evictions) evictions, "
                 + "\(stats.expirations) expirations, \(stats.failures) failures")
@@ -67,7 +75,8 @@ extension Memo {
             let held = bytes[record.function] ?? (0, 0)
             return FunctionReport(
                 function: record.function.name, version: record.function.version,
-                memoryHits: counts.memoryHits, diskHits: counts.diskHits, misses: misses,
+                memoryHits: counts.memoryHits, diskHits: counts.diskHits,
+                sharedHits: counts.sharedHits, misses: misses,
                 computeTime: counts.computeTime, timeSaved: counts.timeSaved,
                 memoryBytes: held.memory, diskBytes: held.disk)
         }

@@ -9,6 +9,8 @@ public struct FunctionReport: Sendable, Equatable {
     public var memoryHits: Int
     /// Calls that read their value from disk.
     public var diskHits: Int
+    /// Calls whose value came from the shared tier (``CacheConfiguration/sharedTier``).
+    public var sharedHits: Int
     /// Calls that ran the body (or received a concurrent caller's error), by reason; every
     /// reason is present, most at 0.
     public var misses: [MissReason: Int]
@@ -22,8 +24,8 @@ public struct FunctionReport: Sendable, Equatable {
     /// Bytes of its spill files that this process's cache holds.
     public var diskBytes: Int
 
-    /// Hits from memory and from disk.
-    public var hits: Int { memoryHits + diskHits }
+    /// Hits from memory, from disk and from the shared tier.
+    public var hits: Int { memoryHits + diskHits + sharedHits }
     /// Misses of every reason.
     public var missCount: Int { misses.values.reduce(0, +) }
     /// Every call.
@@ -32,13 +34,14 @@ public struct FunctionReport: Sendable, Equatable {
     /// A report; figures that are not given are zero.
     public init(
         function: String, version: Int = 0, memoryHits: Int = 0, diskHits: Int = 0,
-        misses: [MissReason: Int] = [:], computeTime: Duration = .zero,
+        sharedHits: Int = 0, misses: [MissReason: Int] = [:], computeTime: Duration = .zero,
         timeSaved: Duration = .zero, memoryBytes: Int = 0, diskBytes: Int = 0
     ) {
         self.function = function
         self.version = version
         self.memoryHits = memoryHits
         self.diskHits = diskHits
+        self.sharedHits = sharedHits
         var all: [MissReason: Int] = [:]
         for reason in MissReason.allCases { all[reason] = misses[reason] ?? 0 }
         self.misses = all
