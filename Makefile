@@ -2,7 +2,7 @@
 SWIFT ?= swift
 TSAN_SCRATCH ?= .build-tsan
 
-.PHONY: deps build test demo bench tsan docs format
+.PHONY: deps build test demo demo-fleet bench tsan docs format
 
 # The system libraries: libxxhash-dev (Sources/Cxxhash) and libsqlite3-dev (Sources/CSQLite,
 # the index of persistent directories). Installed when missing and running as root with
@@ -24,10 +24,12 @@ build: deps
 	$(SWIFT) build
 
 # Everything is built first (tests and products): the key tests run memo-demo as a
-# second process.
+# second process. The tests run beside a throwaway PostgreSQL server (the shared tier's
+# tests; Scripts/throwaway-postgres.sh installs Debian's postgresql when root and missing,
+# and stops the server when the tests end, pass or fail).
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	Scripts/throwaway-postgres.sh run $(SWIFT) test --skip-build
 
 # The demo fills a persistent cache in DEMO_DIR (emptied first, so the run starts cold),
 # then shows it with the `memo` tool.
@@ -44,18 +46,29 @@ demo: deps
 	@echo '$$ memo list $(DEMO_DIR) --function spectrum | head'
 	@"$$($(SWIFT) build -c release --show-bin-path)/memo" list "$(DEMO_DIR)" --function spectrum | head
 
+# Three workers share the demo's 24 spectra through a throwaway PostgreSQL server.
+demo-fleet: deps
+	$(SWIFT) build -c release --product memo-fleet-demo
+	Scripts/throwaway-postgres.sh run \
+	    Scripts/demo-fleet.sh "$$($(SWIFT) build -c release --show-bin-path)/memo-fleet-demo"
+
+# With a throwaway PostgreSQL server for the shared tier's scenarios (12 and 13).
 bench: deps
-	$(SWIFT) run -c release memo-bench
+	$(SWIFT) build -c release --product memo-bench
+	$(SWIFT) build -c release --product memo-fleet-worker
+	Scripts/throwaway-postgres.sh run "$$($(SWIFT) build -c release --show-bin-path)/memo-bench"
 
 # The whole test suite under ThreadSanitizer, in its own build folder.
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_SCRATCH)
-	$(SWIFT) test --skip-build --sanitize=thread --scratch-path $(TSAN_SCRATCH)
+	Scripts/throwaway-postgres.sh run \
+	    $(SWIFT) test --skip-build --sanitize=thread --scratch-path $(TSAN_SCRATCH)
 
-# The DocC catalogs of Memo and MemoTesting (swift-docc-plugin); any warning fails.
+# The DocC catalogs of Memo, MemoTesting and MemoPostgres (swift-docc-plugin); any warning
+# fails.
 docs: deps
 	$(SWIFT) package --disable-sandbox generate-documentation --target Memo --target MemoTesting \
-	    --warnings-as-errors
+	    --target MemoPostgres --warnings-as-errors
 
 format:
 	$(SWIFT) format --in-place --recursive Sources Tests Benchmarks Package.swift

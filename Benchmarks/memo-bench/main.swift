@@ -62,6 +62,17 @@ try scenario("10 persistent store") {
     try Scenarios.persistentStoreThroughput(directory: scratch)
 }
 try scenario("11 metrics on a hit") { try Scenarios.metricsOnHit() }
+if Scenarios.Server.current == nil, only == nil || "12 shared tier".hasPrefix(only!) {
+    print("12, 13: no PostgreSQL server (make bench starts one); the shared tier is not measured")
+}
+if let result = try Scenarios.sharedTierHitIfAsked(only, directory: scratch) {
+    results.append(result)
+    print(Report.table([result]).split(separator: "\n").last!)
+}
+if let result = try Scenarios.fleetIfAsked(only) {
+    results.append(result)
+    print(Report.table([result]).split(separator: "\n").last!)
+}
 
 print("\n" + Report.table(results))
 let json = Report.json(results)

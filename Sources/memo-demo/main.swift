@@ -18,6 +18,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import DemoWorkload
 import Memo
 
 if CommandLine.arguments.dropFirst().first == "keys" {

@@ -240,10 +240,15 @@ final class SharedTierClient: Sendable {
 /// Runs the shared tier's tasks on one thread of its own (a serial dispatch queue, which
 /// gets its own thread), whatever Swift's cooperative pool is busy with. Tier calls spend
 /// their time waiting on the network, so one thread interleaves them all.
-final class SharedTierExecutor: TaskExecutor {
-    private let queue = DispatchQueue(label: "memo.shared-tier")
+package final class SharedTierExecutor: TaskExecutor {
+    private let queue: DispatchQueue
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    /// An executor on a serial queue of its own, named `label`.
+    package init(label: String = "memo.shared-tier") {
+        queue = DispatchQueue(label: label)
+    }
+
+    package func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }

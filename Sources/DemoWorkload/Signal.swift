@@ -5,8 +5,8 @@
 #endif
 
 /// Reproducible test signals: a few sines and some noise.
-enum Signal {
-    static func synthetic(seed: UInt64, count: Int) -> [Double] {
+public enum Signal {
+    public static func synthetic(seed: UInt64, count: Int) -> [Double] {
         var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
         func noise() -> Double {
             state ^= state << 13

@@ -5,9 +5,9 @@
 #endif
 
 /// The demo's expensive function: a power spectrum by the textbook O(n²) DFT.
-enum PowerSpectrum {
+public enum PowerSpectrum {
     /// |X_k|² / n for k in 0...n/2.
-    static func naiveDFT(_ signal: [Double]) -> [Double] {
+    public static func naiveDFT(_ signal: [Double]) -> [Double] {
         let n = signal.count
         var power = [Double](repeating: 0, count: n / 2 + 1)
         for k in 0...(n / 2) {
@@ -25,7 +25,7 @@ enum PowerSpectrum {
     }
 
     /// The indices of the `count` largest values, largest first.
-    static func strongestBins(_ power: [Double], count: Int) -> [Int] {
+    public static func strongestBins(_ power: [Double], count: Int) -> [Int] {
         Array(power.indices.sorted { power[$0] > power[$1] }.prefix(count))
     }
 }
