@@ -214,7 +214,9 @@ struct PostgresTierTests {
             #expect(sync == n * 2)
             slowest = max(slowest, ContinuousClock.now - start)
         }
-        #expect(slowest < .seconds(1), "no call waits much past the 300 ms timeout: \(slowest)")
+        // Without the timeout a call would wait for postgres-nio's pool, about a minute. The
+        // bound is loose because other suites run at the same time on two cores.
+        #expect(slowest < .seconds(3), "no call waits much past the 300 ms timeout: \(slowest)")
         #expect(cache.stats.failures >= 1)
         try server.start()
         // Sharing resumes once the pool reconnects and the pause after failures ends.

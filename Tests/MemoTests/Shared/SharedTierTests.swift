@@ -137,14 +137,17 @@ struct SharedTierTests {
         let cache = try SpillingCache(configuration(tier))
         let start = ContinuousClock.now
         #expect(cache.value(forKey: CacheKey(hashing: 1)) { 1 } == 1)
-        #expect(ContinuousClock.now - start < .milliseconds(1_500))
+        // The tier takes 5 s; the call gives up after 0.1 s. The bound is loose because the
+        // suite runs tests in parallel on two cores: it shows the call did not wait for
+        // the tier, not how fast the scheduler is.
+        #expect(ContinuousClock.now - start < .seconds(4))
         #expect(cache.stats.failures >= 1)
         // The async path never waits longer either.
         let cache2 = try SpillingCache(configuration(tier))
         let asyncStart = ContinuousClock.now
         let value = await cache2.value(forKey: CacheKey(hashing: 2)) { () async -> Int in 2 }
         #expect(value == 2)
-        #expect(ContinuousClock.now - asyncStart < .milliseconds(1_500))
+        #expect(ContinuousClock.now - asyncStart < .seconds(4))
     }
 
     @Test("single flight across machines: concurrent callers on two machines compute once")
