@@ -4,7 +4,7 @@ public import Memo
 public import PostgresNIO
 import Synchronization
 
-/// A ``SharedTier`` on PostgreSQL: workers on many machines share results, and compute
+/// A `SharedTier` (from Memo) on PostgreSQL: workers on many machines share results, and compute
 /// each one once.
 ///
 /// ```swift

@@ -1,7 +1,7 @@
 public import Memo
 import Synchronization
 
-/// A ``SharedTier`` in memory, for tests: several caches given the same instance behave
+/// A `SharedTier` (from Memo) in memory, for tests: several caches given the same instance behave
 /// as machines sharing one tier. It can be made slow, taken down, and have its stored
 /// bytes changed behind the caches' backs.
 ///
