@@ -85,13 +85,10 @@ extension SpillingCache {
                         missReason(found ?? reason, function: function, keyAtVersion: keyAtVersion))
                 }
                 let (fromTier, sharedLock) = leadFromShared(key, type: type, function: function)
-                switch fromTier {
-                case .found(let value):
-                    land(value, forKey: key, function: function, flight: flight, fromTier: true)
-                    outcome = .hit(from: .shared)
+                if let value = take(
+                    fromTier, forKey: key, function: function, flight: flight, outcome: &outcome)
+                {
                     return value
-                case .absent(let found?): outcome = .miss(found)
-                case .absent(nil): break
                 }
                 if persistence != nil || shared != nil { withState { $0.recordMiss() } }
                 do {
@@ -143,13 +140,10 @@ extension SpillingCache {
                 }
                 let (fromTier, sharedLock) = await leadFromShared(
                     key, type: type, function: function)
-                switch fromTier {
-                case .found(let value):
-                    land(value, forKey: key, function: function, flight: flight, fromTier: true)
-                    outcome = .hit(from: .shared)
+                if let value = take(
+                    fromTier, forKey: key, function: function, flight: flight, outcome: &outcome)
+                {
                     return value
-                case .absent(let found?): outcome = .miss(found)
-                case .absent(nil): break
                 }
                 if persistence != nil || shared != nil { withState { $0.recordMiss() } }
                 do {
@@ -163,6 +157,25 @@ extension SpillingCache {
                     throw error
                 }
             }
+        }
+    }
+
+    /// A leader's use of what the shared tier answered: a value ends the flight with it (a
+    /// hit from the tier); a refusal refines the miss's reason.
+    private func take(
+        _ fromTier: SharedLookup, forKey key: CacheKey, function: StoredFunction,
+        flight: Flight, outcome: inout CallOutcome
+    ) -> (any Spillable)? {
+        switch fromTier {
+        case .found(let value):
+            land(value, forKey: key, function: function, flight: flight, fromTier: true)
+            outcome = .hit(from: .shared)
+            return value
+        case .absent(let found?):
+            outcome = .miss(found)
+            return nil
+        case .absent(nil):
+            return nil
         }
     }
 
