@@ -25,10 +25,13 @@ public final class InMemorySharedTier: SharedTier {
 
     private let state = Mutex(State())
     public let timeout: Duration
+    public let computationWait: Duration
 
-    /// A tier whose callers wait at most `timeout` per call.
-    public init(timeout: Duration = .seconds(1)) {
+    /// A tier whose callers wait at most `timeout` per call, and `computationWait` for
+    /// another cache computing the same key.
+    public init(timeout: Duration = .seconds(1), computationWait: Duration = .seconds(30)) {
         self.timeout = timeout
+        self.computationWait = computationWait
     }
 
     /// Every call sleeps this long first (a slow network or server).

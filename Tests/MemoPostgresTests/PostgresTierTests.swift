@@ -79,8 +79,10 @@ struct PostgresTierTests {
         }
         try #require(leader.computed == [0], "the leader started computing")
         let waiter = try worker(["compute", "1", "10"], database: database)
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(waiter.computed.isEmpty, "the waiter waits for the leader's lock")
+        try await Task.sleep(for: .milliseconds(2_000))
+        #expect(
+            waiter.computed.isEmpty,
+            "the waiter waits for the leader's lock, past the 1 s timeout of a tier call")
         let killedAt = ContinuousClock.now
         leader.kill()
         await leader.finish()

@@ -17,6 +17,11 @@ public protocol SharedTier: Sendable {
     /// The longest the cache waits for any one call (1 s is the usual default).
     var timeout: Duration { get }
 
+    /// The longest a caller waits for another machine computing the same key (the lock of
+    /// ``lockComputation(of:waitingAtMost:)``), before it computes the value itself. Not a
+    /// fault: the holder is working. 30 s unless the tier says otherwise.
+    var computationWait: Duration { get }
+
     /// The bytes stored under `key`, or `nil` when the tier has none.
     func fetch(_ key: CacheKey) async throws -> [UInt8]?
 
@@ -31,6 +36,11 @@ public protocol SharedTier: Sendable {
     /// - Returns: the held lock, or `nil` if it was not granted within `wait`.
     func lockComputation(of key: CacheKey, waitingAtMost wait: Duration) async throws
         -> (any SharedTierLock)?
+}
+
+extension SharedTier {
+    /// 30 seconds.
+    public var computationWait: Duration { .seconds(30) }
 }
 
 /// A fleet-wide lock on computing one key, from ``SharedTier/lockComputation(of:waitingAtMost:)``.

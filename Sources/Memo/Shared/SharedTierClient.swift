@@ -70,19 +70,25 @@ final class SharedTierClient: Sendable {
         await awaiting("fetch of \(key.hex)") { [tier] in try await tier.fetch(key) }
     }
 
-    /// The fleet-wide lock on computing `key`, waiting at most the timeout.
+    /// The fleet-wide lock on computing `key`: waits at most the tier's computation wait
+    /// for another holder, plus the timeout for the tier itself.
     func lock(_ key: CacheKey) -> Answer<(any SharedTierLock)?> {
-        blocking("lock of \(key.hex)", late: Self.releaseLate) { [tier, timeout] in
-            try await tier.lockComputation(of: key, waitingAtMost: timeout)
+        blocking("lock of \(key.hex)", within: lockDeadline, late: Self.releaseLate) {
+            [tier] in
+            try await tier.lockComputation(of: key, waitingAtMost: tier.computationWait)
         }
     }
 
     /// The async form of ``lock(_:)``.
     func lock(_ key: CacheKey) async -> Answer<(any SharedTierLock)?> {
-        await awaiting("lock of \(key.hex)", late: Self.releaseLate) { [tier, timeout] in
-            try await tier.lockComputation(of: key, waitingAtMost: timeout)
+        await awaiting("lock of \(key.hex)", within: lockDeadline, late: Self.releaseLate) {
+            [tier] in
+            try await tier.lockComputation(of: key, waitingAtMost: tier.computationWait)
         }
     }
+
+    /// How long a lock request may take in all.
+    private var lockDeadline: Duration { tier.computationWait + timeout }
 
     /// A lock granted after its caller gave up waiting: nobody computes under it.
     private static let releaseLate: @Sendable ((any SharedTierLock)?) async -> Void = {
@@ -146,10 +152,12 @@ final class SharedTierClient: Sendable {
     /// Runs `operation` in a task and blocks this thread until it returns or the timeout
     /// passes.
     private func blocking<Value: Sendable>(
-        _ what: String, late: @escaping @Sendable (Value) async -> Void = { _ in },
+        _ what: String, within limit: Duration? = nil,
+        late: @escaping @Sendable (Value) async -> Void = { _ in },
         _ operation: @escaping @Sendable () async throws -> Value
     ) -> Answer<Value> {
         guard isAvailable else { return .skipped }
+        let timeout = limit ?? self.timeout
         let slot = Slot<Value>()
         let semaphore = DispatchSemaphore(value: 0)
         Task(executorPreference: executor) {
@@ -172,12 +180,13 @@ final class SharedTierClient: Sendable {
     /// Runs `operation` in a task and suspends until it returns or the timeout passes;
     /// no thread is blocked.
     private func awaiting<Value: Sendable>(
-        _ what: String, late: @escaping @Sendable (Value) async -> Void = { _ in },
+        _ what: String, within limit: Duration? = nil,
+        late: @escaping @Sendable (Value) async -> Void = { _ in },
         _ operation: @escaping @Sendable () async throws -> Value
     ) async -> Answer<Value> {
         guard isAvailable else { return .skipped }
         let slot = Slot<Value>()
-        let timeout = self.timeout
+        let timeout = limit ?? self.timeout
         let outcome: Result<Value, any Error>? = await withCheckedContinuation { continuation in
             slot.waiter(continuation)
             let timer = Task(executorPreference: executor) {
