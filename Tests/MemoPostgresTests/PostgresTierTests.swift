@@ -100,7 +100,10 @@ struct PostgresTierTests {
         let database = try await server.makeDatabase()
         let payload = try SpillFileFormatProbe.payloadSize(of: Self.value(0))
         let maxBytes = 40 * payload
-        let tier = try await tier(database, maxBytes: ByteCount(maxBytes))
+        // A generous timeout: this test is about the budget, and under ThreadSanitizer 40
+        // publications at once take longer than the default 1 s (each a miss of sharing,
+        // not of correctness, but then there would be nothing to evict).
+        let tier = try await tier(database, maxBytes: ByteCount(maxBytes), timeout: .seconds(20))
         let cache = try cache(tier)
         // Two rounds of maxBytes each; the second is stored after the first is in.
         for n in 0..<40 { cache.store(Self.value(n), forKey: CacheKey(hashing: "budget", n)) }
