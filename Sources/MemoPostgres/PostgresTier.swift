@@ -55,6 +55,8 @@ public final class PostgresTier: SharedTier {
     private let logger: Logger
     /// Whether the tables are known to exist in the current format.
     private let schemaReady = Atomic(false)
+    /// The check of the tables under way, shared by concurrent first calls.
+    private let schemaCheck = Mutex<Task<Void, any Error>?>(nil)
 
     /// Connects to the server at `host` (plain TCP; use ``init(configuration:maxBytes:signingKey:timeout:computationWait:logger:)``
     /// for TLS). Nothing is sent until the first call, so a server that is down now does
@@ -287,8 +289,42 @@ public final class PostgresTier: SharedTier {
         """,
     ]
 
+    /// Makes sure the tables exist in this release's format, once per tier: concurrent
+    /// first calls share one check (and, for a new database, one creation).
     private func prepareSchema() async throws {
         guard !schemaReady.load(ordering: .acquiring) else { return }
+        let check = schemaCheck.withTrackedLock { current -> Task<Void, any Error> in
+            if let current { return current }
+            let check = Task(executorPreference: executor) { try await self.checkSchema() }
+            current = check
+            return check
+        }
+        do {
+            try await check.value
+            schemaReady.store(true, ordering: .releasing)
+        } catch {
+            // A failed check (the server was down, say) is tried again by the next call.
+            schemaCheck.withTrackedLock { current in
+                if current == check { current = nil }
+            }
+            throw error
+        }
+    }
+
+    /// Reads the tables' format; creates the tables when there are none.
+    private func checkSchema() async throws {
+        do {
+            let rows = try await client.query(
+                "SELECT version FROM memo_schema WHERE id = 0", logger: logger)
+            var found: Int?
+            for try await version in rows.decode(Int.self) { found = version }
+            if let found {
+                try Self.accept(found)
+                return
+            }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42P01" {
+            // No such table: a new database.
+        }
         do {
             try await createSchema()
         } catch let error as PostgresTransactionError {
@@ -296,7 +332,15 @@ public final class PostgresTier: SharedTier {
             if let refusal = error.closureError as? SharedTierError { throw refusal }
             throw error.closureError ?? error.beginError ?? error.commitError ?? error
         }
-        schemaReady.store(true, ordering: .releasing)
+    }
+
+    /// Refuses tables of a format newer than this release's.
+    private static func accept(_ version: Int) throws {
+        guard version <= schemaVersion else {
+            throw SharedTierError.unusable(
+                "the database's memo tables have format \(version), newer than the format "
+                    + "\(schemaVersion) this release reads: upgrade Memo, or use another database")
+        }
     }
 
     private func createSchema() async throws {
@@ -309,12 +353,7 @@ public final class PostgresTier: SharedTier {
             }
             let rows = try await connection.query(
                 "SELECT version FROM memo_schema WHERE id = 0", logger: logger)
-            for try await version in rows.decode(Int.self) where version > Self.schemaVersion {
-                throw SharedTierError.unusable(
-                    "the database's memo tables have format \(version), newer than the format "
-                        + "\(Self.schemaVersion) this release reads: upgrade Memo, or use another database"
-                )
-            }
+            for try await version in rows.decode(Int.self) { try Self.accept(version) }
         }
     }
 
