@@ -86,10 +86,11 @@ struct PostgresTierTests {
         let killedAt = ContinuousClock.now
         leader.kill()
         await leader.finish()
-        #expect(await waiter.finish(within: .seconds(30)) == 0, "\(waiter.lines)")
+        #expect(await waiter.finish(within: .seconds(60)) == 0, "\(waiter.lines)")
         #expect(waiter.computed == [0], "the waiter took over")
         #expect(
-            ContinuousClock.now - killedAt < .seconds(8), "promptly, not after the leader's 10 s")
+            ContinuousClock.now - killedAt < .seconds(15),
+            "promptly: without the lock released at the kill, the 30 s wait")
         #expect(waiter.field("wrong") == 0)
     }
 
@@ -221,7 +222,7 @@ struct PostgresTierTests {
         }
         // Without the timeout a call would wait for postgres-nio's pool, about a minute. The
         // bound is loose because other suites run at the same time on two cores.
-        #expect(slowest < .seconds(3), "no call waits much past the 300 ms timeout: \(slowest)")
+        #expect(slowest < .seconds(10), "no call waits much past the 300 ms timeout: \(slowest)")
         #expect(cache.stats.failures >= 1)
         try server.start()
         // Sharing resumes once the pool reconnects and the pause after failures ends.
