@@ -122,8 +122,20 @@ extension SpillingCache {
             case .missing, .retry:
                 continue
             case .join(let flight):
+                let waited = await flight.wait()
+                if case .failure(let error) = waited, error is CancellationError {
+                    // This caller was cancelled while it waited: it stops waiting at once.
+                    // A caller that can throw gets the cancellation; one that cannot
+                    // computes for itself, outside the flight.
+                    outcome = .miss(.newKey)
+                    withState { $0.recordMiss() }
+                    if accepting(error) { throw error }
+                    let value = try await compute()
+                    storeAny(value, forKey: key, function: function)
+                    return value
+                }
                 if let value = try joined(
-                    await flight.wait(), type: type, accepting: accepting, outcome: &outcome)
+                    waited, type: type, accepting: accepting, outcome: &outcome)
                 {
                     return value
                 }
@@ -254,6 +266,8 @@ extension SpillingCache {
             outcome = .hit(from: .memory)
             return value
         case .failure(let error):
+            // A cancelled leader's flight: look again.
+            if error is Flight.Handover { return nil }
             guard accepting(error) else { return nil }
             withState { $0.recordMiss() }
             outcome = .miss(.newKey)
@@ -281,10 +295,13 @@ extension SpillingCache {
         finish(jobs: jobs, removals: removals, now: true)
     }
 
+    /// Ends a flight whose leader failed. A leader that was cancelled hands the flight
+    /// over: its waiters look again, and one of them computes, instead of receiving a
+    /// cancellation that was not theirs.
     private func abandon(_ key: CacheKey, flight: Flight, error: any Error) {
         withState { state in
             if state.flights[key] === flight { state.flights[key] = nil }
         }
-        flight.finish(.failure(error))
+        flight.finish(.failure(error is CancellationError ? Flight.Handover() : error))
     }
 }
