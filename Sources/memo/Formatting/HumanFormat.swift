@@ -1,16 +1,11 @@
+import Memo
+
 /// How the tool writes numbers, sizes and times for people.
 enum HumanFormat {
-    /// A size in decimal units with two decimals: "512 B", "62.50 KB", "1.50 GB".
+    /// A size as the library writes sizes (``ByteCount``'s description): decimal units,
+    /// two decimals, "512 B", "62.50 KB", "1.50 GB".
     static func size(_ bytes: Int) -> String {
-        let units = ["KB", "MB", "GB", "TB", "PB"]
-        guard bytes >= 1000 || bytes <= -1000 else { return "\(bytes) B" }
-        var value = Double(bytes) / 1000
-        var unit = 0
-        while abs(value) >= 999.995 && unit < units.count - 1 {
-            value /= 1000
-            unit += 1
-        }
-        return "\(fixed(value, decimals: 2)) \(units[unit])"
+        ByteCount(bytes).description
     }
 
     /// How long before `now` a time was: "just now", "12 s ago", "5 min ago", "3 h ago",
@@ -40,16 +35,5 @@ enum HumanFormat {
             grouped.append(digit)
         }
         return (value < 0 ? "-" : "") + grouped
-    }
-
-    /// `value` rounded to `decimals` places, without Foundation's formatters.
-    static func fixed(_ value: Double, decimals: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        let scaled = Int((abs(value) * scale).rounded())
-        let whole = scaled / Int(scale)
-        var fraction = String(scaled % Int(scale))
-        while fraction.count < decimals { fraction = "0" + fraction }
-        return (value < 0 ? "-" : "") + "\(whole)" + (decimals > 0 ? ".\(fraction)" : "")
     }
 }
