@@ -46,11 +46,12 @@ extension MaintainedDirectory {
                 continue
             }
             report.checkedFiles += 1
-            if let problem = check(fileName: name, expecting: nil) {
+            switch inspect(fileName: name, expecting: nil) {
+            case .bad(let problem):
                 report.findings.append(problem)
                 bad.append(name)
-            } else if let entry = rebuiltEntry(fileName: name) {
-                sound.append(entry)
+            case .sound(let header):
+                if let entry = rebuiltEntry(fileName: name, header: header) { sound.append(entry) }
             }
         }
         progress(names.count, names.count)
@@ -84,14 +85,13 @@ extension MaintainedDirectory {
     }
 
     /// The index entry of a sound spill file: key, function and value type from its
-    /// header, size from the file, both times from its modification time.
-    private func rebuiltEntry(fileName: String) -> (entry: SpillIndexEntry, modified: Int64)? {
-        let filePath = "\(path)/\(fileName)"
+    /// header (already read and checked), size from the file, both times from its
+    /// modification time.
+    private func rebuiltEntry(
+        fileName: String, header: SpillFileFormat.Header
+    ) -> (entry: SpillIndexEntry, modified: Int64)? {
         var status = stat()
-        guard stat(filePath, &status) == 0,
-            let header = try? fileSystem.withFileStream(
-                atPath: filePath, { stream in try SpillFileFormat.verify(from: &stream) })
-        else { return nil }
+        guard stat("\(path)/\(fileName)", &status) == 0 else { return nil }
         let modified =
             Int64(status.st_mtim.tv_sec) * 1000 + Int64(status.st_mtim.tv_nsec) / 1_000_000
         let function = header.function ?? .none

@@ -106,9 +106,23 @@ extension MaintainedDirectory {
     ///
     /// - Returns: the problem, or `nil` for a sound file.
     func check(fileName: String, expecting entry: SpillIndexEntry?) -> VerificationReport.Finding? {
+        if case .bad(let problem) = inspect(fileName: fileName, expecting: entry) { return problem }
+        return nil
+    }
+
+    /// What reading one spill file found.
+    enum Inspection {
+        /// Sound: its header (read, with its checksum, once).
+        case sound(SpillFileFormat.Header)
+        case bad(VerificationReport.Finding)
+    }
+
+    /// Reads one spill file whole and checks it: against its index row when given, else
+    /// against its name.
+    func inspect(fileName: String, expecting entry: SpillIndexEntry?) -> Inspection {
         let key = entry?.key ?? CacheKey(fileName: fileName)
-        func corrupt(_ detail: String) -> VerificationReport.Finding {
-            .init(kind: .corruptFile, file: fileName, key: key, detail: detail)
+        func corrupt(_ detail: String) -> Inspection {
+            .bad(.init(kind: .corruptFile, file: fileName, key: key, detail: detail))
         }
         let filePath = "\(path)/\(fileName)"
         let size: Int
@@ -116,9 +130,10 @@ extension MaintainedDirectory {
             size = try fileSystem.fileSize(atPath: filePath)
         } catch {
             guard access(filePath, F_OK) != 0 else { return corrupt("cannot read it: \(error)") }
-            return .init(
-                kind: .missingFile, file: fileName, key: key,
-                detail: "the index has an entry for it, the file does not exist")
+            return .bad(
+                .init(
+                    kind: .missingFile, file: fileName, key: key,
+                    detail: "the index has an entry for it, the file does not exist"))
         }
         let header: SpillFileFormat.Header
         do {
@@ -135,7 +150,7 @@ extension MaintainedDirectory {
         if size != expectedSize {
             return corrupt("it is \(size) bytes long, its header says \(expectedSize)")
         }
-        guard let entry else { return nil }
+        guard let entry else { return .sound(header) }
         if size != entry.size {
             return corrupt("it is \(size) bytes long, the index says \(entry.size)")
         }
@@ -149,7 +164,7 @@ extension MaintainedDirectory {
                 "it belongs to \(function.name) version \(function.version), the index says "
                     + "\(entry.function) version \(entry.version)")
         }
-        return nil
+        return .sound(header)
     }
 }
 
