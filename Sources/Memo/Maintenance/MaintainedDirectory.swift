@@ -138,18 +138,9 @@ package struct MaintainedDirectory: Sendable {
     /// Deletes files this process reserved in the index (and their temporary names), then
     /// releases them: the second half of every removal.
     func deleteReserved(_ fileNames: [String], index: SQLiteSpillIndex) throws(MaintenanceError) {
-        guard !fileNames.isEmpty else { return }
-        for name in fileNames where PersistentDirectory.isSpillFileName(name) {
-            try? fileSystem.removeFile(atPath: "\(path)/\(name).tmp")
-            try? fileSystem.removeFile(atPath: "\(path)/\(name)")
-        }
-        for batch in stride(from: 0, to: fileNames.count, by: 512) {
-            let names = fileNames[batch..<min(batch + 512, fileNames.count)]
-            _ = try indexCall { () throws in
-                try index.apply(
-                    names.map { .release(fileName: $0) }, maxBytes: nil,
-                    owner: PersistentDirectory.processID)
-            }
+        try indexCall { () throws in
+            try PersistentDirectory.deleteAndRelease(
+                fileNames, in: path, fileSystem: fileSystem, index: index)
         }
     }
 

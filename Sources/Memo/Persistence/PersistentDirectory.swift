@@ -82,14 +82,27 @@ enum PersistentDirectory {
     ) -> Int {
         let abandoned = ((try? index.reservations()) ?? []).filter { isDead($0.owner) }
         guard !abandoned.isEmpty else { return 0 }
-        for reservation in abandoned where isSpillFileName(reservation.fileName) {
-            let path = "\(directory)/\(reservation.fileName)"
-            try? fileSystem.removeFile(atPath: path + ".tmp")
-            try? fileSystem.removeFile(atPath: path)
-        }
-        _ = try? index.apply(
-            abandoned.map { .release(fileName: $0.fileName) }, maxBytes: nil, owner: processID)
+        try? deleteAndRelease(
+            abandoned.map(\.fileName), in: directory, fileSystem: fileSystem, index: index)
         return abandoned.count
+    }
+
+    /// The second half of every removal: deletes reserved files (and their temporary
+    /// names), then releases their reservations, 512 to a transaction. Names that are not
+    /// spill file names are released but never deleted.
+    static func deleteAndRelease(
+        _ fileNames: [String], in directory: String, fileSystem: any SpillFileSystem,
+        index: any SpillIndex
+    ) throws {
+        for name in fileNames where isSpillFileName(name) {
+            try? fileSystem.removeFile(atPath: "\(directory)/\(name).tmp")
+            try? fileSystem.removeFile(atPath: "\(directory)/\(name)")
+        }
+        for start in stride(from: 0, to: fileNames.count, by: 512) {
+            let batch = fileNames[start..<min(start + 512, fileNames.count)]
+            _ = try index.apply(
+                batch.map { .release(fileName: $0) }, maxBytes: nil, owner: processID)
+        }
     }
 
     /// Whether this process may create files in `directory` (a read-only mount, or
