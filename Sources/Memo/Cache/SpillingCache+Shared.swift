@@ -38,7 +38,7 @@ extension SpillingCache {
         let lock: (any SharedTierLock)?
         switch shared.lock(key) {
         case .value(let granted): lock = granted
-        case .failed(let message):
+        case .failed(let message), .rejected(let message):
             recordFailure(message)
             return (first, nil)
         case .skipped: return (first, nil)
@@ -62,7 +62,7 @@ extension SpillingCache {
         let lock: (any SharedTierLock)?
         switch await shared.lock(key) {
         case .value(let granted): lock = granted
-        case .failed(let message):
+        case .failed(let message), .rejected(let message):
             recordFailure(message)
             return (first, nil)
         case .skipped: return (first, nil)
@@ -87,8 +87,11 @@ extension SpillingCache {
             return .absent(nil)
         case .failed(let message):
             recordFailure(message)
+            return .absent(nil)
+        case .rejected(let message):
             // A value the tier's own checks refused is a corrupt one.
-            return .absent(message.contains("rejected") ? .corrupt : nil)
+            recordFailure(message)
+            return .absent(.corrupt)
         case .value(let bytes?):
             do {
                 var stream = SpillFileStream(bytes: bytes)

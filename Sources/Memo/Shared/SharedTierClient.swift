@@ -44,6 +44,9 @@ final class SharedTierClient: Sendable {
         case value(Value)
         /// The tier failed, timed out or was paused; the message says which.
         case failed(String)
+        /// The tier refused what it holds (``SharedTierError/rejected(_:)``, such as a
+        /// wrong signature): the tier works, the value does not.
+        case rejected(String)
         /// The tier is paused after failures: not asked.
         case skipped
     }
@@ -119,7 +122,10 @@ final class SharedTierClient: Sendable {
                     try await tier.publish(
                         key, function: function.name, version: function.version, payload: payload)
                 }
-                if case .failed(let message) = answer { report(message) }
+                switch answer {
+                case .failed(let message), .rejected(let message): report(message)
+                case .value, .skipped: break
+                }
             } catch {
                 report("publication of \(key.hex) failed: \(error)")
             }
@@ -216,7 +222,8 @@ final class SharedTierClient: Sendable {
             health.withTrackedLock { $0 = Health() }
             return .value(value)
         case .failure(let error as SharedTierError):
-            // A refused value is the tier working: no pause.
+            // The tier answered (a refused value, a schema it cannot use): no pause.
+            if case .rejected = error { return .rejected("\(what): \(error)") }
             return .failed("\(what): \(error)")
         case .failure(let error):
             return failed("\(what) failed: \(error)")
