@@ -23,7 +23,7 @@ struct ProgressLine {
 
     mutating func update(done: Int, total: Int) {
         guard enabled, total > Self.threshold else { return }
-        let now = Int64(wallClockMilliseconds())
+        let now = Int64(monotonicMilliseconds())
         guard now - lastDrawn >= 100 || done == total else { return }
         lastDrawn = now
         shown = true
@@ -47,7 +47,7 @@ struct ProgressLine {
 }
 
 /// Milliseconds on the monotonic clock.
-private func wallClockMilliseconds() -> Int {
+private func monotonicMilliseconds() -> Int {
     var time = timespec()
     clock_gettime(CLOCK_MONOTONIC, &time)
     return time.tv_sec * 1000 + time.tv_nsec / 1_000_000
