@@ -52,6 +52,7 @@ private func release(_ context: MemoContext) {
 private func makeIsolatedContext(
     _ configuration: CacheConfiguration?
 ) throws -> (MemoContext, TestClock) {
+    Memo.noteIsolatedContext()
     let clock = TestClock()
     var configuration = configuration ?? isolatedConfiguration()
     if configuration.clock is SystemCacheClock { configuration.clock = clock }

@@ -68,8 +68,17 @@ public struct StableHasher: ~Copyable {
     }
 
     /// Appends an integer in little-endian order, whatever the platform's byte order.
+    /// While the input fits the inline buffer this is one store, not a call to `memcpy`.
     @inlinable public mutating func write<Integer: FixedWidthInteger>(_ value: Integer) {
-        withUnsafeBytes(of: value.littleEndian) { write(bytes: $0) }
+        let size = MemoryLayout<Integer>.size
+        guard stream == nil, count + size <= Self.inlineCapacity else {
+            return withUnsafeBytes(of: value.littleEndian) { writeSlowly($0) }
+        }
+        let offset = count
+        withUnsafeMutableBytes(of: &buffer) { storage in
+            storage.storeBytes(of: value.littleEndian, toByteOffset: offset, as: Integer.self)
+        }
+        count += size
     }
 
     /// Appends a one-byte type tag.

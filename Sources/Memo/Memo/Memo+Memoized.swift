@@ -24,12 +24,13 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) -> Result in
-            function.call(
-                function.key(repeat each argument), Result.self,
-                { function.key(atVersion: $0, repeat each argument) }
-            ) {
-                body(repeat each argument)
-            } as! Result
+            unbox(
+                function.call(
+                    function.key(repeat each argument), Result.self,
+                    { function.key(atVersion: $0, repeat each argument) }
+                ) {
+                    body(repeat each argument)
+                }, as: Result.self)
         }
     }
 
@@ -45,12 +46,13 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) throws -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) throws -> Result in
-            try function.call(
-                function.key(repeat each argument), Result.self,
-                { function.key(atVersion: $0, repeat each argument) }
-            ) {
-                try body(repeat each argument)
-            } as! Result
+            unbox(
+                try function.call(
+                    function.key(repeat each argument), Result.self,
+                    { function.key(atVersion: $0, repeat each argument) }
+                ) {
+                    try body(repeat each argument)
+                }, as: Result.self)
         }
     }
 
@@ -66,12 +68,13 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) async -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) async -> Result in
-            await function.call(
-                function.key(repeat each argument), Result.self,
-                { function.key(atVersion: $0, repeat each argument) }
-            ) {
-                await body(repeat each argument)
-            } as! Result
+            unbox(
+                await function.call(
+                    function.key(repeat each argument), Result.self,
+                    { function.key(atVersion: $0, repeat each argument) }
+                ) {
+                    await body(repeat each argument)
+                }, as: Result.self)
         }
     }
 
@@ -86,12 +89,13 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) async throws -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) async throws -> Result in
-            try await function.call(
-                function.key(repeat each argument), Result.self,
-                { function.key(atVersion: $0, repeat each argument) }
-            ) {
-                try await body(repeat each argument)
-            } as! Result
+            unbox(
+                try await function.call(
+                    function.key(repeat each argument), Result.self,
+                    { function.key(atVersion: $0, repeat each argument) }
+                ) {
+                    try await body(repeat each argument)
+                }, as: Result.self)
         }
     }
 
@@ -133,12 +137,13 @@ extension Memo {
             ) -> Result
     ) -> @Sendable (repeat each Argument) -> Result {
         return { (argument: repeat each Argument) -> Result in
-            function.call(
-                function.key(repeat each argument), Result.self,
-                { function.key(atVersion: $0, repeat each argument) }
-            ) {
-                body(recursiveCall(function, body), repeat each argument)
-            } as! Result
+            unbox(
+                function.call(
+                    function.key(repeat each argument), Result.self,
+                    { function.key(atVersion: $0, repeat each argument) }
+                ) {
+                    body(recursiveCall(function, body), repeat each argument)
+                }, as: Result.self)
         }
     }
 }

@@ -16,22 +16,67 @@ import Synchronization
 /// All members are safe to use from any thread at any time. A call that is running when
 /// the cache is replaced by ``configure(_:)`` finishes against the cache it started with.
 public enum Memo {
-    /// The shared context; created with the default configuration on first use.
-    private static let shared = Mutex<MemoContext?>(nil)
+    /// The shared context, as the bits of an unretained reference (0 until first use).
+    /// A call reads it with one atomic load and takes no lock: only `configure` pays.
+    private static let current = Atomic<UInt>(0)
+    /// Every context ever made current, kept alive for the life of the process: a call
+    /// that loaded `current` just before `configure` replaced it still holds a valid
+    /// reference without having retained it. A replaced context is emptied or flushed, so
+    /// what it keeps is its bookkeeping (a few hundred bytes); `configure` is rare.
+    private static let installed = Mutex<[MemoContext]>([])
 
     /// A context that replaces the shared one for a task and its children
     /// (`MemoTesting`'s `withIsolatedMemo`).
     @TaskLocal package static var isolatedContext: MemoContext?
+    /// Whether any task was ever given an isolated context; until one is, calls skip the
+    /// task-local lookup. Set before the first isolated context is bound, in the task
+    /// that binds it, so that task and its children see it.
+    private static let isolationUsed = Atomic<Bool>(false)
+
+    /// Called before a task first binds ``isolatedContext``: from then on calls look for it.
+    package static func noteIsolatedContext() {
+        isolationUsed.store(true, ordering: .releasing)
+    }
 
     /// The context calls use right now.
     package static var currentContext: MemoContext {
-        if let isolated = isolatedContext { return isolated }
-        return shared.withTrackedLock { shared in
-            if let context = shared { return context }
-            let context = MemoContext(cache: makeDefaultCache())
-            shared = context
-            return context
+        if isolationUsed.load(ordering: .relaxed), let isolated = isolatedContext {
+            return isolated
         }
+        let bits = current.load(ordering: .acquiring)
+        guard bits != 0 else { return installDefaultContext() }
+        return Unmanaged<MemoContext>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)
+            .takeUnretainedValue()
+    }
+
+    /// Makes `context` current; returns the one it replaces.
+    private static func install(_ context: MemoContext) -> MemoContext? {
+        installed.withTrackedLock { installed in
+            installed.append(context)
+            let bits = UInt(bitPattern: Unmanaged.passUnretained(context).toOpaque())
+            let old = current.exchange(bits, ordering: .acquiringAndReleasing)
+            return old == 0 ? nil : Unmanaged<MemoContext>.fromOpaque(
+                UnsafeRawPointer(bitPattern: old)!
+            ).takeUnretainedValue()
+        }
+    }
+
+    /// The first call's context, with the default configuration. Its cache is made
+    /// outside the lock (making it creates a directory); of two racing first callers, the
+    /// one that installs first wins and the other's cache is emptied and dropped unused.
+    private static func installDefaultContext() -> MemoContext {
+        let context = MemoContext(cache: makeDefaultCache())
+        let bits = UInt(bitPattern: Unmanaged.passUnretained(context).toOpaque())
+        let won = installed.withTrackedLock { installed in
+            guard current.compareExchange(
+                expected: 0, desired: bits, ordering: .acquiringAndReleasing
+            ).exchanged else { return false }
+            installed.append(context)
+            return true
+        }
+        if won { return context }
+        context.cache.removeAll()
+        return currentContext
     }
 
     private static func makeDefaultCache() -> SpillingCache {
@@ -64,11 +109,7 @@ public enum Memo {
     /// - Throws: what ``SpillingCache/init(_:)`` throws; the current cache then stays.
     public static func configure(_ configuration: CacheConfiguration) throws {
         let context = MemoContext(cache: try SpillingCache(configuration))
-        let old = shared.withTrackedLock { shared in
-            defer { shared = context }
-            return shared
-        }
-        if let old {
+        if let old = install(context) {
             if old.cache.configuration.persistent {
                 old.cache.flush()
             } else {

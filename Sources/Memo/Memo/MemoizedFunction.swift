@@ -16,8 +16,24 @@ final class MemoizedFunction: Sendable {
     @usableFromInline let functionKey: CacheKey
     /// What spill files and a persistent directory's index record of the function.
     let stored: StoredFunction
-    /// The record of the context last called in, so a hit finds it without a lookup.
-    private let lastRecord = Mutex<(context: MemoContext, record: FunctionRecord)?>(nil)
+    /// The binding of the context last called in, as the bits of an unretained
+    /// reference (0 before the first call): a hit finds its record with one atomic load.
+    private let lastBinding = Atomic<UInt>(0)
+    /// Every binding made, kept alive while the function lives, so a reference loaded
+    /// from `lastBinding` stays valid after another thread replaces it. One per context
+    /// the function was called in: the shared one, and each isolated one of a test.
+    private let bindings = Mutex<[RecordBinding]>([])
+
+    /// A context and this function's record in it.
+    final class RecordBinding: Sendable {
+        let context: MemoContext
+        let record: FunctionRecord
+
+        init(context: MemoContext, record: FunctionRecord) {
+            self.context = context
+            self.record = record
+        }
+    }
 
     @usableFromInline
     init(identity: String, version: Int) {
@@ -37,12 +53,31 @@ final class MemoizedFunction: Sendable {
     }
 
     private func record(in context: MemoContext) -> FunctionRecord {
-        lastRecord.withTrackedLock { last in
-            if let last, last.context === context { return last.record }
-            let record = context.record(for: self)
-            last = (context, record)
-            return record
+        let bits = lastBinding.load(ordering: .acquiring)
+        if bits != 0 {
+            let binding = Unmanaged<RecordBinding>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)
+                .takeUnretainedValue()
+            if binding.context === context { return binding.record }
         }
+        return bind(context)
+    }
+
+    /// The slow path of ``record(in:)``: the first call in `context`, or a call in a
+    /// context other than the last one.
+    private func bind(_ context: MemoContext) -> FunctionRecord {
+        let record = context.record(for: self)
+        bindings.withTrackedLock { bindings in
+            let binding: RecordBinding
+            if let existing = bindings.first(where: { $0.context === context }) {
+                binding = existing
+            } else {
+                binding = RecordBinding(context: context, record: record)
+                bindings.append(binding)
+            }
+            lastBinding.store(
+                UInt(bitPattern: Unmanaged.passUnretained(binding).toOpaque()), ordering: .releasing)
+        }
+        return record
     }
 
     /// The key of one call under another version of this function: what tells a miss in
@@ -142,4 +177,18 @@ final class MemoizedFunction: Sendable {
             },
             accepting: { _ in true })
     }
+}
+
+/// `value as! Result` for a call's result, without the runtime's general cast (a tenth of
+/// a hit's instructions): the existential is opened, and when its type is `Result`, as
+/// the cache has checked, its value is read as one. Any other type goes through `as!`.
+@inlinable
+func unbox<Result>(_ value: any Spillable, as _: Result.Type) -> Result {
+    func read<Value: Spillable>(_ value: Value) -> Result {
+        guard ObjectIdentifier(Value.self) == ObjectIdentifier(Result.self) else {
+            return value as! Result
+        }
+        return withUnsafePointer(to: value) { UnsafeRawPointer($0).load(as: Result.self) }
+    }
+    return read(value)
 }
