@@ -19,7 +19,7 @@ extension CacheState {
         var jobs: [SpillJob] = []
         while stats.memoryBytes > maxMemory, memoryList.head >= 0 {
             let slot = memoryList.head
-            guard case .memory(let value) = nodes[slot].tier else {
+            guard nodes[slot].tier == .memory else {
                 preconditionFailure("a node in the memory list is not in memory")
             }
             if isExpired(slot, now: now) {
@@ -35,21 +35,22 @@ extension CacheState {
                 // Unchanged since it was written or reloaded: its file is already there.
                 keptFiles -= 1
                 nodes[slot].tier = .disk
+                setValue(nil, at: slot)
                 insertIntoDiskList(slot)
                 chargeDiskEntry()
                 recordSpill()
             case .pending:
                 // Its write is under way; that write's report completes the spill.
-                nodes[slot].tier = .writing(value)
+                nodes[slot].tier = .writing
                 insertIntoDiskList(slot)
             case .none:
                 // Every write is a file of a new generation: a removal of an earlier file
                 // of this entry can never hit the new one.
                 nextGeneration += 1
                 nodes[slot].generation = nextGeneration
-                nodes[slot].tier = .writing(value)
+                nodes[slot].tier = .writing
                 insertIntoDiskList(slot)
-                jobs.append(job(for: slot, value: value))
+                jobs.append(job(for: slot, value: value(at: slot)))
             }
         }
         return jobs
@@ -60,8 +61,8 @@ extension CacheState {
         guard let maxDisk else { return }
         var slot = diskList.head
         while stats.diskBytes > maxDisk, slot >= 0 {
-            let next = nodes[slot].next
-            if case .disk = nodes[slot].tier {
+            let next = Int(nodes[slot].next)
+            if nodes[slot].tier == .disk {
                 recordEviction()
                 forgotten.remember(nodes[slot].key, .evicted)
                 removeEntry(at: slot, into: &removals)
@@ -77,13 +78,13 @@ extension CacheState {
     mutating func applyIndexEvictions(_ evicted: [SpillIndexEntry]) {
         var ignored: [UInt64: CacheKey] = [:]
         for entry in evicted {
-            guard let slot = index[entry.key],
+            guard let slot = slot(of: entry.key),
                 SpillDirectory.fileName(for: entry.key, generation: nodes[slot].generation)
                     == entry.fileName
             else {
                 // Another process's entry, or one this cache no longer holds.
                 recordEviction()
-                if index[entry.key] == nil { forgotten.remember(entry.key, .evicted) }
+                if slot(of: entry.key) == nil { forgotten.remember(entry.key, .evicted) }
                 continue
             }
             switch nodes[slot].tier {
@@ -93,7 +94,7 @@ extension CacheState {
                 removeEntry(at: slot, into: &ignored)
             case .memory where nodes[slot].file == .kept:
                 dropKeptFile(at: slot)
-            case .memory, .writing:
+            case .memory, .writing, .free:
                 break
             }
         }
@@ -106,7 +107,7 @@ extension CacheState {
     mutating func insertIntoDiskList(_ slot: Int) {
         var anchor = diskList.tail
         while anchor >= 0, nodes[anchor].lastAccess > nodes[slot].lastAccess {
-            anchor = nodes[anchor].previous
+            anchor = Int(nodes[anchor].previous)
         }
         diskList.insert(slot, after: anchor, in: &nodes)
     }

@@ -16,15 +16,18 @@
 /// The eviction policy is in `CacheState+Eviction.swift`; every change of a counter or
 /// size is in `CacheState+Accounting.swift`.
 struct CacheState {
-    /// Where an entry's value lives.
-    enum Tier {
+    /// Where an entry's value lives. The value itself, while in memory or being
+    /// written, is in the ``EntryTable``, where a hit reads it without this state's lock.
+    enum Tier: UInt8 {
         /// In memory, charged against `maxMemory`.
-        case memory(any Spillable)
+        case memory
         /// Being written to disk by a spill job; the value stays readable meanwhile but is
         /// charged to neither tier.
-        case writing(any Spillable)
+        case writing
         /// In the spill file of its generation.
         case disk
+        /// A free slot: no entry (a buffered touch of it is ignored).
+        case free
     }
 
     /// The spill file of an entry in memory.
@@ -38,23 +41,27 @@ struct CacheState {
         case kept
     }
 
+    /// An entry's bookkeeping. Kept small: at a million entries, applying a touch costs
+    /// cache misses on the node and its two neighbours in the list.
     struct Node {
         var key: CacheKey
         /// The stored value's dynamic type: a lookup for another type is a miss.
         var valueType: ObjectIdentifier
         var generation: UInt64
-        var storedAt: Duration
         /// Logical recency: larger is more recent. Never a timestamp.
         var lastAccess: UInt64
         /// `memoryCost + entryOverhead`: what the entry costs while in memory.
         var charge: Int
         /// The spill file's size once written.
         var fileBytes: Int
-        var tier: Tier
-        var previous: Int
-        var next: Int
+        /// Neighbours in the entry's recency list (-1: none).
+        var previous: Int32
+        var next: Int32
+        /// The entry's position in its part of the ``EntryTable``.
+        var position: Int32
         /// The function the value belongs to, an index into `functions`.
         var function: Int32
+        var tier: Tier
         /// For a memory entry: whether its file exists. Disk entries always have one.
         var file: FileState
     }
@@ -96,7 +103,8 @@ struct CacheState {
     /// directory and the shared tier (where it may find the value after all).
     var leaderCountsMiss: Bool
 
-    var index: [CacheKey: Int] = [:]
+    /// Keys to nodes, and the values hits read (shared with the cache's hit path).
+    let table: EntryTable
     var nodes: [Node] = []
     var freeSlots: [Int] = []
     /// Memory entries, least recently used first.
@@ -135,8 +143,9 @@ struct CacheState {
 
     init(
         maxMemory: Int, maxDisk: Int?, timeToLive: Duration?, writesEveryValue: Bool = false,
-        firstGeneration: UInt64 = 0
+        firstGeneration: UInt64 = 0, table: EntryTable = EntryTable()
     ) {
+        self.table = table
         self.maxMemory = maxMemory
         self.maxDisk = maxDisk
         self.timeToLive = timeToLive
@@ -154,22 +163,26 @@ struct CacheState {
         function: StoredFunction = .none, now: Duration
     ) -> (jobs: [SpillJob], removals: [UInt64: CacheKey]) {
         var removals: [UInt64: CacheKey] = [:]
-        if let slot = index[key] { removeEntry(at: slot, into: &removals) }
+        if let slot = slot(of: key) { removeEntry(at: slot, into: &removals) }
         forgotten.remove(key)
         clock += 1
         nextGeneration += 1
         let node = Node(
             key: key, valueType: ObjectIdentifier(type(of: value)), generation: nextGeneration,
-            storedAt: now, lastAccess: clock,
-            charge: charge, fileBytes: 0, tier: .memory(value), previous: -1, next: -1,
-            function: functionID(function), file: writesEveryValue ? .pending : .none)
+            lastAccess: clock, charge: charge, fileBytes: 0, previous: -1, next: -1,
+            position: 0, function: functionID(function), tier: .memory,
+            file: writesEveryValue ? .pending : .none)
         let slot = allocate(node)
-        index[key] = slot
+        nodes[slot].position = table.insert(
+            key,
+            EntryTable.Entry(
+                value: value, valueType: node.valueType, expiresAt: expiry(storedAt: now),
+                slot: Int32(slot)))
         var jobs: [SpillJob] = []
         if writesEveryValue { jobs.append(job(for: slot, value: value)) }
         if charge > maxMemory {
             // Too big for memory at all: straight to disk, never charged to memory.
-            nodes[slot].tier = .writing(value)
+            nodes[slot].tier = .writing
             insertIntoDiskList(slot)
             if !writesEveryValue { jobs.append(job(for: slot, value: value)) }
         } else {
@@ -189,7 +202,7 @@ struct CacheState {
         removals: inout [UInt64: CacheKey]
     ) -> Lookup {
         var reason = MissReason.newKey
-        if let slot = index[key] {
+        if let slot = slot(of: key) {
             if isExpired(slot, now: now) {
                 recordExpiration()
                 removeEntry(at: slot, into: &removals)
@@ -199,18 +212,16 @@ struct CacheState {
                 reason = .otherType
             } else {
                 switch nodes[slot].tier {
-                case .memory(let value):
-                    touch(slot, inMemory: true)
+                case .memory, .writing:
+                    touch(slot, inMemory: nodes[slot].tier == .memory)
                     recordHit(fromDisk: false)
-                    return .hit(value)
-                case .writing(let value):
-                    touch(slot, inMemory: false)
-                    recordHit(fromDisk: false)
-                    return .hit(value)
+                    return .hit(value(at: slot))
                 case .disk:
                     return .load(
                         generation: nodes[slot].generation,
                         function: functions[Int(nodes[slot].function)])
+                case .free:
+                    preconditionFailure("the table holds a freed slot")
                 }
             }
         } else if let remembered = forgotten.reason(for: key) {
@@ -238,8 +249,8 @@ struct CacheState {
         countsAsFailure: Bool = true, now: Duration,
         jobs: inout [SpillJob], removals: inout [UInt64: CacheKey]
     ) -> Bool? {
-        guard let slot = index[key], nodes[slot].generation == generation,
-            case .disk = nodes[slot].tier
+        guard let slot = slot(of: key), nodes[slot].generation == generation,
+            nodes[slot].tier == .disk
         else {
             // Removed, replaced or already reloaded meanwhile. A value we did read is the
             // value the key had when we looked: still a correct answer.
@@ -257,7 +268,8 @@ struct CacheState {
             // Back to memory; the file stays, so leaving memory again writes nothing.
             diskList.remove(slot, in: &nodes)
             dischargeDiskEntry()
-            nodes[slot].tier = .memory(loaded)
+            nodes[slot].tier = .memory
+            setValue(loaded, at: slot)
             nodes[slot].file = .kept
             keptFiles += 1
             clock += 1
@@ -280,18 +292,23 @@ struct CacheState {
         jobs: inout [SpillJob], removals: inout [UInt64: CacheKey]
     ) {
         recordHit(fromDisk: true)
-        guard index[key] == nil else { return }
+        guard slot(of: key) == nil else { return }
         clock += 1
+        let fits = charge <= maxMemory
         let node = Node(
             key: key, valueType: ObjectIdentifier(type(of: value)), generation: generation,
-            storedAt: storedAt, lastAccess: clock, charge: charge, fileBytes: fileBytes,
-            tier: .memory(value), previous: -1, next: -1, function: functionID(function),
+            lastAccess: clock, charge: charge, fileBytes: fileBytes, previous: -1, next: -1,
+            position: 0, function: functionID(function), tier: fits ? .memory : .disk,
             file: .kept)
         let slot = allocate(node)
-        index[key] = slot
+        nodes[slot].position = table.insert(
+            key,
+            EntryTable.Entry(
+                value: fits ? value : nil, valueType: node.valueType,
+                expiresAt: expiry(storedAt: storedAt),
+                slot: Int32(slot)))
         chargeFile(slot)
-        if charge > maxMemory {
-            nodes[slot].tier = .disk
+        if !fits {
             insertIntoDiskList(slot)
             chargeDiskEntry()
         } else {
@@ -309,7 +326,7 @@ struct CacheState {
     mutating func completeSpill(
         _ job: SpillJob, fileBytes: Int?, removals: inout [UInt64: CacheKey]
     ) -> Bool {
-        guard let slot = index[job.key], nodes[slot].generation == job.generation else {
+        guard let slot = slot(of: job.key), nodes[slot].generation == job.generation else {
             // The entry went away while its file was written: the file is garbage.
             if fileBytes != nil { removals[job.generation] = job.key }
             return false
@@ -323,6 +340,7 @@ struct CacheState {
                 return false
             }
             nodes[slot].tier = .disk
+            setValue(nil, at: slot)
             nodes[slot].file = .kept
             nodes[slot].fileBytes = fileBytes
             chargeFile(slot)
@@ -342,7 +360,7 @@ struct CacheState {
             chargeFile(slot)
             keptFiles += 1
             return true
-        case .disk:
+        case .disk, .free:
             if fileBytes != nil { removals[job.generation] = job.key }
             return false
         }
@@ -353,7 +371,7 @@ struct CacheState {
     mutating func remove(
         _ key: CacheKey, now: Duration, removals: inout [UInt64: CacheKey]
     ) -> Bool {
-        guard let slot = index[key] else { return false }
+        guard let slot = slot(of: key) else { return false }
         let expired = isExpired(slot, now: now)
         if expired { recordExpiration() }
         removeEntry(at: slot, into: &removals)
@@ -362,7 +380,7 @@ struct CacheState {
 
     /// Drops every entry; counters of past events stay.
     mutating func removeAll() {
-        index = [:]
+        table.removeAll()
         nodes = []
         freeSlots = []
         memoryList = RecencyList()
@@ -377,7 +395,8 @@ struct CacheState {
     mutating func removeAll(functionNamed name: String, into removals: inout [UInt64: CacheKey]) {
         let ids = Set(functions.indices.filter { functions[$0].name == name }.map(Int32.init))
         guard !ids.isEmpty else { return }
-        for slot in Array(index.values) where ids.contains(nodes[slot].function) {
+        for slot in nodes.indices
+        where nodes[slot].tier != .free && ids.contains(nodes[slot].function) {
             removeEntry(at: slot, into: &removals)
         }
     }
@@ -385,8 +404,30 @@ struct CacheState {
     // MARK: Helpers
 
     func isExpired(_ slot: Int, now: Duration) -> Bool {
-        guard let timeToLive else { return false }
-        return now - nodes[slot].storedAt >= timeToLive
+        guard timeToLive != nil else { return false }
+        return table.expiry(of: nodes[slot].key, at: nodes[slot].position) <= now.nanoseconds
+    }
+
+    /// When an entry stored at `storedAt` expires, as the table records it.
+    func expiry(storedAt: Duration) -> Int64 {
+        guard let timeToLive else { return .max }
+        return (storedAt + timeToLive).nanoseconds
+    }
+
+    /// The slot of `key`'s node.
+    func slot(of key: CacheKey) -> Int? { table.slot(of: key) }
+
+    /// The value of the entry at `slot`, in memory or being written.
+    func value(at slot: Int) -> any Spillable {
+        guard let value = table.value(of: nodes[slot].key, at: nodes[slot].position) else {
+            preconditionFailure("an entry in memory has no value in the table")
+        }
+        return value
+    }
+
+    /// Sets what a hit on the entry at `slot` reads.
+    func setValue(_ value: (any Spillable)?, at slot: Int) {
+        table.setValue(value, of: nodes[slot].key, at: nodes[slot].position)
     }
 
     /// Unlinks and frees an entry, discharging its tier; its file (if any) is garbage.
@@ -410,9 +451,11 @@ struct CacheState {
             dischargeFile(slot)
             dischargeDiskEntry()
             removals[node.generation] = node.key
+        case .free:
+            preconditionFailure("removing a freed slot")
         }
-        index[node.key] = nil
-        nodes[slot].tier = .disk
+        table.remove(node.key, at: node.position)
+        nodes[slot].tier = .free
         freeSlots.append(slot)
     }
 
@@ -448,8 +491,18 @@ struct CacheState {
             function: functions[Int(nodes[slot].function)])
     }
 
-    /// Marks an entry most recently used in the list that holds it (callers know which:
-    /// reading the tier here would copy its payload on every hit).
+    /// Applies a buffered touch of a hit that took no lock: the entry at `slot` becomes
+    /// the most recent of its list. A slot freed since is skipped; one reused since by
+    /// another key gives that key the touch, which only overlapping calls can cause.
+    mutating func applyTouch(_ slot: Int) {
+        switch nodes[slot].tier {
+        case .memory: touch(slot, inMemory: true)
+        case .writing, .disk: touch(slot, inMemory: false)
+        case .free: break
+        }
+    }
+
+    /// Marks an entry most recently used in the list that holds it.
     mutating func touch(_ slot: Int, inMemory: Bool) {
         clock += 1
         nodes[slot].lastAccess = clock

@@ -28,6 +28,14 @@ extension SpillingCache {
         _ key: CacheKey, type: any Spillable.Type, function: StoredFunction? = nil,
         startingFlight: Bool
     ) -> LookupOutcome {
+        // The hit path: the lock of this thread's stripe of the table, no state lock.
+        let valueType = ObjectIdentifier(type)
+        if let (value, full) = table.hit(
+            key, valueType: valueType, now: tracksTime ? clock.now.nanoseconds : 0)
+        {
+            if full { withState { _ in } }
+            return .found(value, from: .memory)
+        }
         var removals: [UInt64: CacheKey] = [:]
         let now = self.now
         let step = withState {

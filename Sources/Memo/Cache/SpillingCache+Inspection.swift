@@ -19,7 +19,7 @@ extension SpillingCache {
 
     /// Memory entries then disk entries, each least recently used first.
     package var indexSnapshot: [IndexEntry] {
-        state.withTrackedLock { state in
+        withState { state in
             var entries: [IndexEntry] = []
             for list in [state.memoryList, state.diskList] {
                 var slot = list.head
@@ -35,6 +35,8 @@ extension SpillingCache {
                     case .disk:
                         tier = .disk
                         hasFile = true
+                    case .free:
+                        preconditionFailure("a freed slot in a recency list")
                     }
                     entries.append(
                         IndexEntry(
@@ -44,7 +46,7 @@ extension SpillingCache {
                                 ? SpillDirectory.fileName(
                                     for: node.key, generation: node.generation)
                                 : nil))
-                    slot = node.next
+                    slot = Int(node.next)
                 }
             }
             return entries

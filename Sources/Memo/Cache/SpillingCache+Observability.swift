@@ -8,8 +8,9 @@ extension SpillingCache {
     @inline(__always)
     func withState<Result: Sendable>(_ body: (inout CacheState) -> Result) -> Result {
         let (result, events) = state.withTrackedLock { state in
-            let result = body(&state)
-            return (result, state.takeMetricEvents())
+            table.exclusively(draining: { state.applyTouch($0) }) {
+                (body(&state), state.takeMetricEvents())
+            }
         }
         if let events { metrics?.report(events) }
         return result

@@ -193,6 +193,66 @@ struct ConcurrencyTests {
     }
 }
 
+extension ConcurrencyTests {
+    /// Keys whose entries fall in the first two parts of the entry table: every thread
+    /// works on the same small part of it.
+    static let crowdedKeys: [Int] = Array((0..<100_000).lazy.filter { key($0).high >> 58 < 2 }.prefix(24))
+
+    @Test("8 threads of hits, stores, removals and clears on two parts' keys end with exact counts")
+    func stressOfTheHitPath() throws {
+        let h = try CacheHarness(maxMemory: 12 * Blob.charge(64), maxDisk: 40 * ReferenceModel.fileBytes)
+        let ids = Self.crowdedKeys
+        #expect(ids.count == 24)
+        let hits = Atomic(0)
+        let misses = Atomic(0)
+        let wrong = Atomic(0)
+        onThreads(8) { thread in
+            var generator = SystemRandomNumberGenerator()
+            var myHits = 0
+            var myMisses = 0
+            for _ in 0..<4_000 {
+                let id = ids.randomElement(using: &generator)!
+                switch Int.random(in: 0..<100, using: &generator) {
+                case 0..<20:
+                    h.cache.store(Blob(id: id, size: 64), forKey: key(id))
+                case 20..<95:
+                    if let blob = h.cache.value(forKey: key(id), as: Blob.self) {
+                        myHits += 1
+                        if blob.id != id { wrong.add(1, ordering: .relaxed) }
+                    } else {
+                        myMisses += 1
+                    }
+                case 95..<99:
+                    h.cache.removeValue(forKey: key(id))
+                default:
+                    if thread == 0 { h.cache.removeAll() }
+                }
+            }
+            hits.add(myHits, ordering: .relaxed)
+            misses.add(myMisses, ordering: .relaxed)
+        }
+        let stats = h.cache.stats
+        let snapshot = h.cache.indexSnapshot
+        #expect(wrong.load(ordering: .relaxed) == 0)
+        #expect(stats.hits == hits.load(ordering: .relaxed))
+        #expect(stats.misses == misses.load(ordering: .relaxed))
+        #expect(stats.hits > 1_000, "the hit path was exercised")
+        #expect(stats.memoryBytes == snapshot.filter { $0.tier == .memory }.reduce(0) { $0 + $1.charge })
+        #expect(stats.memoryEntries == snapshot.filter { $0.tier == .memory }.count)
+        #expect(stats.memoryBytes <= h.cache.configuration.maxMemory.bytes)
+        #expect(stats.diskEntries == snapshot.filter { $0.tier == .disk }.count)
+        #expect(snapshot.filter { $0.fileName != nil }.count == h.files.count)
+        #expect(stats.diskBytes == h.fileBytes)
+        #expect(Set(snapshot.map(\.key)).count == snapshot.count, "each key once")
+        // Every key the index lists is found with its own value.
+        for entry in snapshot {
+            let id = ids.first { key($0) == entry.key }!
+            #expect(h.cache.value(forKey: entry.key, as: Blob.self)?.id == id)
+        }
+        #expect(stats.failures == 0)
+    }
+}
+
 /// A shared count for closures that outlive a stack frame.
 final class Counter: Sendable {
     private let count = Atomic(0)
