@@ -42,7 +42,7 @@ enum Scenarios {
             })
         return BenchmarkResult(
             name: "1 memoized hit", ours: ours * 1e9, baseline: baseline * 1e9, unit: "ns/call",
-            ratio: ours / baseline, target: 2.5, direction: .atMost,
+            ratio: ours / baseline, target: 5, direction: .atMost,
             note: "Memo.memoized (Int)->Int hit, 1024 hot keys, vs Mutex<[Int: Int]> lookup")
     }
 
@@ -166,7 +166,7 @@ enum Scenarios {
         let baseline = Measure.median(smallSamples)
         return BenchmarkResult(
             name: "4 hit latency 1M/1k", ours: ours * 1e9, baseline: baseline * 1e9, unit: "ns/hit",
-            ratio: ours / baseline, target: 2, direction: .atMost,
+            ratio: ours / baseline, target: 2.5, direction: .atMost,
             note: "random hits among 1,000,000 entries vs among 1,000")
     }
 
@@ -206,7 +206,7 @@ enum Scenarios {
         return [
             BenchmarkResult(
                 name: "6 bytes per entry", ours: perEntry, baseline: charged, unit: "B/entry",
-                ratio: perEntry, target: 250, direction: .atMost,
+                ratio: perEntry, target: 200, direction: .atMost,
                 note: "RSS growth per Int entry; baseline column: bytes charged per entry"),
             BenchmarkResult(
                 name: "6b entryOverhead error", ours: Double(SpillingCache.entryOverhead),
@@ -216,8 +216,18 @@ enum Scenarios {
         ]
     }
 
-    // 7. Two threads of hits against one.
+    // 7. Two threads of hits against one; 7b. four threads (on this 2-core machine).
     static func twoThreadHits() throws -> BenchmarkResult {
+        try threadedHits(threads: 2, target: 1.6, name: "7 two-thread hits")
+    }
+
+    static func fourThreadHits() throws -> BenchmarkResult {
+        try threadedHits(threads: 4, target: 1.0, name: "7b four-thread hits")
+    }
+
+    static func threadedHits(threads many: Int, target: Double, name: String) throws
+        -> BenchmarkResult
+    {
         let cache = try memoryCache()
         let keys = (0..<1024).map { CacheKey(hashing: $0) }
         for (i, key) in keys.enumerated() { cache.store(i, forKey: key) }
@@ -243,19 +253,18 @@ enum Scenarios {
             return Double(threads * perThread) / seconds
         }
         var one: [Double] = []
-        var two: [Double] = []
+        var several: [Double] = []
         _ = run(threads: 1)
         for _ in 0..<Measure.repetitions {
             one.append(run(threads: 1))
-            two.append(run(threads: 2))
+            several.append(run(threads: many))
         }
-        let oursThroughput = Measure.median(two)
+        let oursThroughput = Measure.median(several)
         let baselineThroughput = Measure.median(one)
         return BenchmarkResult(
-            name: "7 two-thread hits", ours: oursThroughput / 1e6,
-            baseline: baselineThroughput / 1e6,
-            unit: "M hits/s", ratio: oursThroughput / baselineThroughput, target: 1.5,
-            direction: .atLeast, note: "aggregate hit throughput, 2 threads vs 1")
+            name: name, ours: oursThroughput / 1e6, baseline: baselineThroughput / 1e6,
+            unit: "M hits/s", ratio: oursThroughput / baselineThroughput, target: target,
+            direction: .atLeast, note: "aggregate hit throughput, \(many) threads vs 1")
     }
 
     // 8. Eight threads asking for one slow key: the body runs once.

@@ -27,15 +27,17 @@ func scenarios(_ name: String, _ body: () throws -> [BenchmarkResult]) rethrows 
     fflush(nil)
 }
 
-// `memo-bench profile-hit`: 200,000 memoized hits and nothing else, for
+// `memo-bench profile-hit [N]`: N (200,000) memoized hits and nothing else, for
 // `valgrind --tool=callgrind`, which counts instructions repeatably on these machines.
+// Instructions per hit: the difference of two runs' totals over the difference of their N.
 if only == "profile-hit" {
+    let hits = CommandLine.arguments.dropFirst(2).first.flatMap { Int($0) } ?? 200_000
     var configuration = CacheConfiguration()
     configuration.maxMemory = .megabytes(64)
     try Memo.configure(configuration)
     let double = Memo.memoized(name: "bench.double") { (x: Int) -> Int in x &* 2 }
     var sum = 0
-    for i in 0..<200_000 { sum &+= double(i & 1023) }
+    for i in 0..<hits { sum &+= double(i & 1023) }
     blackHole(sum)
     exit(0)
 }
@@ -55,6 +57,7 @@ try scenario("4 hit latency 1M/1k") { try Scenarios.hitLatencyScaling() }
 try scenario("5 stats, 1M entries") { try Scenarios.statsCost() }
 try scenarios("6 bytes per entry") { try Scenarios.bytesPerEntry() }
 try scenario("7 two-thread hits") { try Scenarios.twoThreadHits() }
+try scenario("7b four-thread hits") { try Scenarios.fourThreadHits() }
 try scenario("8 single flight") { try Scenarios.singleFlight() }
 try scenario("9 reopen 100k") { try Scenarios.reopenLargeDirectory(directory: scratch) }
 try scenario("9b memo stats 100k") { try Scenarios.statsOfLargeDirectory(directory: scratch) }
