@@ -131,6 +131,8 @@ struct CacheState {
     var metricEvents = MetricEvents()
     /// Whether `metricEvents` is kept (metrics are on).
     var reportsMetrics = false
+    /// What ``applyTouches(_:)``'s warm-up loads add up to; never read otherwise.
+    var warmth: Int32 = 0
 
     /// How many dropped keys are remembered with their reason.
     static let forgottenCapacity = 4_096
@@ -490,6 +492,30 @@ struct CacheState {
             key: nodes[slot].key, generation: nodes[slot].generation, value: value,
             function: functions[Int(nodes[slot].function)])
     }
+
+    /// Applies a stripe's buffered touches, oldest first.
+    ///
+    /// In a large cache each touch misses the processor's caches on its node and on its
+    /// two neighbours, and relinking them one touch after another pays those misses one
+    /// after another. So the links are first read for every touch, then the neighbours'
+    /// (independent loads, which the processor overlaps), and the relinking then finds
+    /// them in cache. (`warmth` only keeps those loads from being optimized away.)
+    mutating func applyTouches(_ slots: [Int32]) {
+        if nodes.count >= Self.warmingThreshold {
+            var sink: Int32 = 0
+            for slot in slots { sink ^= nodes[Int(slot)].previous ^ nodes[Int(slot)].next }
+            for slot in slots {
+                let (previous, next) = (nodes[Int(slot)].previous, nodes[Int(slot)].next)
+                if previous >= 0 { sink ^= nodes[Int(previous)].next }
+                if next >= 0 { sink ^= nodes[Int(next)].previous }
+            }
+            warmth ^= sink
+        }
+        for slot in slots { applyTouch(Int(slot)) }
+    }
+
+    /// Caches of fewer nodes than this fit the processor's caches: no warm-up.
+    static let warmingThreshold = 1 << 15
 
     /// Applies a buffered touch of a hit that took no lock: the entry at `slot` becomes
     /// the most recent of its list. A slot freed since is skipped; one reused since by

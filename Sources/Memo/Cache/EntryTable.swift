@@ -24,9 +24,10 @@ final class EntryTable: @unchecked Sendable {
 
     /// What a hit reads about one entry.
     struct Entry {
-        /// The value while it is in memory or being written; `nil` once it is only on
-        /// disk (a hit then goes through the state, which loads it).
-        var value: (any Spillable)?
+        /// The value while it is in memory or being written (`inMemory`); a placeholder
+        /// once it is only on disk (a hit then goes through the state, which loads it).
+        /// Not an optional: testing an optional existential is a runtime call per hit.
+        var value: any Spillable
         /// The value's dynamic type (reading it from the existential is a runtime call).
         var valueType: ObjectIdentifier
         /// When the entry expires, in nanoseconds of the cache's clock; `Int64.max` when
@@ -34,6 +35,19 @@ final class EntryTable: @unchecked Sendable {
         var expiresAt: Int64
         /// The entry's node in the state.
         var slot: Int32
+        /// Whether `value` is the entry's value.
+        var inMemory: Bool
+
+        init(value: (any Spillable)?, valueType: ObjectIdentifier, expiresAt: Int64, slot: Int32) {
+            self.value = value ?? Self.placeholder
+            self.valueType = valueType
+            self.expiresAt = expiresAt
+            self.slot = slot
+            self.inMemory = value != nil
+        }
+
+        /// What `value` holds while the entry is only on disk.
+        static var placeholder: any Spillable { 0 }
     }
 
     /// A part of the table: keys to positions in a dense array of entries (a dictionary
@@ -64,35 +78,38 @@ final class EntryTable: @unchecked Sendable {
 
     // MARK: The hit path (one stripe's lock)
 
-    /// The value of `key` if it is in memory, of type `valueType` and not expired at `now`
-    /// (nanoseconds; ignored when entries never expire); the hit is counted and its touch
-    /// buffered. `nil` otherwise: the caller asks the state. `full` says the stripe's
-    /// buffer is full, and the caller should let the state drain it.
+    /// If `key` is in memory, of type `valueType` and not expired at `now` (nanoseconds;
+    /// ignored when entries never expire), hands its value to `read` where it lies (not
+    /// copied), counts the hit and buffers its touch. `found` is false otherwise: the
+    /// caller asks the state. `full` says the stripe's buffer is full, and the caller
+    /// should let the state drain it.
     @inline(__always)
     func hit(
-        _ key: CacheKey, valueType: ObjectIdentifier, now: Int64
-    ) -> (value: any Spillable, full: Bool)? {
+        _ key: CacheKey, valueType: ObjectIdentifier, now: Int64,
+        _ read: (any Spillable) -> Void
+    ) -> (found: Bool, full: Bool) {
         let stripe = currentStripe
         // Results leave the lock through these rather than as the closure's result,
         // which would go through the runtime's generic tuple witnesses.
-        var value: (any Spillable)?
+        var found = false
         var full = false
         stripe.touches.withTrackedLock { touches in
             let part = Self.part(of: key)
             guard let position = parts[part].positions[key] else { return }
             parts[part].entries.withUnsafeBufferPointer { entries in
                 let entry = entries.baseAddress.unsafelyUnwrapped + Int(position)
-                guard entry.pointee.valueType == valueType, entry.pointee.expiresAt > now
+                guard entry.pointee.inMemory, entry.pointee.valueType == valueType,
+                    entry.pointee.expiresAt > now
                 else { return }
-                value = entry.pointee.value
-                if value != nil { touches.append(entry.pointee.slot) }
+                read(entry.pointee.value)
+                touches.append(entry.pointee.slot)
+                found = true
             }
-            guard value != nil else { return }
+            guard found else { return }
             stripe.hits.store(stripe.hits.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             full = touches.count >= Self.capacity
         }
-        guard let value else { return nil }
-        return (value, full)
+        return (found, full)
     }
 
     /// Hits counted by the stripes.
@@ -103,24 +120,26 @@ final class EntryTable: @unchecked Sendable {
     // MARK: The state's access (every stripe's lock)
 
     /// Runs `body` with every stripe's lock held, so it may change the table. Each
-    /// stripe's buffered touches are first handed to `drain`, in the order they were
-    /// recorded, stripe by stripe. Called with the state's lock held (lock order: state,
+    /// stripe's buffered touches (slots, oldest first) are first handed to `drain`,
+    /// stripe by stripe. Called with the state's lock held (lock order: state,
     /// then stripes in index order); a hit holds one stripe's lock and nothing else.
     func exclusively<Result>(
-        draining drain: (Int) -> Void, _ body: () -> Result
+        draining drain: ([Int32]) -> Void, _ body: () -> Result
     ) -> Result {
         lockStripes(from: 0, draining: drain, body)
     }
 
     private func lockStripes<Result>(
-        from index: Int, draining drain: (Int) -> Void, _ body: () -> Result
+        from index: Int, draining drain: ([Int32]) -> Void, _ body: () -> Result
     ) -> Result {
         guard index < stripes.count else { return body() }
         // The result crosses the lock's `sending` boundary: boxed, not sent.
         var result: Result?
         stripes[index].touches.withTrackedLock { touches in
-            for slot in touches { drain(Int(slot)) }
-            touches.removeAll(keepingCapacity: true)
+            if !touches.isEmpty {
+                drain(touches)
+                touches.removeAll(keepingCapacity: true)
+            }
             result = lockStripes(from: index + 1, draining: drain, body)
         }
         return result!
@@ -153,18 +172,22 @@ final class EntryTable: @unchecked Sendable {
     func remove(_ key: CacheKey, at position: Int32) {
         let part = Self.part(of: key)
         parts[part].positions[key] = nil
-        parts[part].entries[Int(position)].value = nil
+        parts[part].entries[Int(position)].value = Entry.placeholder
+        parts[part].entries[Int(position)].inMemory = false
         parts[part].freePositions.append(position)
     }
 
     /// Sets the value a hit on `key` reads: `nil` once it is only on disk.
     func setValue(_ value: (any Spillable)?, of key: CacheKey, at position: Int32) {
-        parts[Self.part(of: key)].entries[Int(position)].value = value
+        let part = Self.part(of: key)
+        parts[part].entries[Int(position)].value = value ?? Entry.placeholder
+        parts[part].entries[Int(position)].inMemory = value != nil
     }
 
     /// The value of `key` while in memory or being written.
     func value(of key: CacheKey, at position: Int32) -> (any Spillable)? {
-        parts[Self.part(of: key)].entries[Int(position)].value
+        let entry = parts[Self.part(of: key)].entries[Int(position)]
+        return entry.inMemory ? entry.value : nil
     }
 
     /// When `key` expires (nanoseconds of the cache's clock).

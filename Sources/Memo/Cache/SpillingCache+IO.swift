@@ -22,20 +22,36 @@ extension SpillingCache {
     /// The current time for `timeToLive`; without one the clock is never read.
     var now: Duration { tracksTime ? clock.now : .zero }
 
+    /// The hit path: if the value of `key` is in memory, as `type`, hands it to `read`
+    /// (in place, under the lock of this thread's stripe of the entry table, without the
+    /// state's lock), counts the hit, buffers its touch and returns `true`. `false` sends
+    /// the caller to ``lookup(_:type:function:startingFlight:)``.
+    @inline(__always)
+    func memoryHit(
+        _ key: CacheKey, type: any Spillable.Type, _ read: (any Spillable) -> Void
+    ) -> Bool {
+        let (found, full) = table.hit(
+            key, valueType: ObjectIdentifier(type), now: tracksTime ? clock.now.nanoseconds : 0,
+            read)
+        // A full buffer is drained by the state, which drains before every operation.
+        if full { withState { _ in } }
+        return found
+    }
+
+    /// ``memoryHit(_:type:_:)`` giving the value.
+    func memoryHit(_ key: CacheKey, type: any Spillable.Type) -> (any Spillable)? {
+        var value: (any Spillable)?
+        _ = memoryHit(key, type: type) { value = $0 }
+        return value
+    }
+
     /// Looks `key` up for a value of `type`, loading from disk outside the lock when the
     /// entry was spilled.
     func lookup(
         _ key: CacheKey, type: any Spillable.Type, function: StoredFunction? = nil,
         startingFlight: Bool
     ) -> LookupOutcome {
-        // The hit path: the lock of this thread's stripe of the table, no state lock.
-        let valueType = ObjectIdentifier(type)
-        if let (value, full) = table.hit(
-            key, valueType: valueType, now: tracksTime ? clock.now.nanoseconds : 0)
-        {
-            if full { withState { _ in } }
-            return .found(value, from: .memory)
-        }
+        if let value = memoryHit(key, type: type) { return .found(value, from: .memory) }
         var removals: [UInt64: CacheKey] = [:]
         let now = self.now
         let step = withState {

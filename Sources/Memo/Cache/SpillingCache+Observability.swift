@@ -8,7 +8,7 @@ extension SpillingCache {
     @inline(__always)
     func withState<Result: Sendable>(_ body: (inout CacheState) -> Result) -> Result {
         let (result, events) = state.withTrackedLock { state in
-            table.exclusively(draining: { state.applyTouch($0) }) {
+            table.exclusively(draining: { state.applyTouches($0) }) {
                 (body(&state), state.takeMetricEvents())
             }
         }

@@ -186,9 +186,14 @@ public final class SpillingCache: Sendable {
     public func value<Value: Spillable>(
         forKey key: CacheKey, as type: Value.Type = Value.self
     ) -> Value? {
+        var hit: Value?
+        if memoryHit(key, type: Value.self, { hit = unbox($0, as: Value.self) }) {
+            metrics?.direct.record(.hit(from: .memory))
+            return hit
+        }
         let (value, outcome) = valueAny(forKey: key, type: Value.self)
         metrics?.direct.record(outcome)
-        return value.map { $0 as! Value }
+        return value.map { unbox($0, as: Value.self) }
     }
 
     /// Removes the value stored under `key` from memory or disk.

@@ -69,7 +69,8 @@ public struct StableHasher: ~Copyable {
 
     /// Appends an integer in little-endian order, whatever the platform's byte order.
     /// While the input fits the inline buffer this is one store, not a call to `memcpy`.
-    @inlinable public mutating func write<Integer: FixedWidthInteger>(_ value: Integer) {
+    @inlinable @inline(__always)
+    public mutating func write<Integer: FixedWidthInteger>(_ value: Integer) {
         let size = MemoryLayout<Integer>.size
         guard stream == nil, count + size <= Self.inlineCapacity else {
             return withUnsafeBytes(of: value.littleEndian) { writeSlowly($0) }
@@ -82,7 +83,7 @@ public struct StableHasher: ~Copyable {
     }
 
     /// Appends a one-byte type tag.
-    @inlinable mutating func write(tag: StableTypeTag) {
+    @inlinable @inline(__always) mutating func write(tag: StableTypeTag) {
         write(tag.rawValue)
     }
 
@@ -97,14 +98,24 @@ public struct StableHasher: ~Copyable {
     }
 
     /// The digest of everything written so far.
-    public consuming func finalize() -> CacheKey {
-        let digest: XXH128_hash_t
-        if let stream {
-            digest = XXH3_128bits_digest(stream)
-        } else {
-            let used = count
-            digest = withUnsafeBytes(of: &buffer) { XXH3_128bits($0.baseAddress, used) }
-        }
+    ///
+    /// Inlined, so that a small key is hashed straight from the caller's buffer: a call
+    /// would move the whole hasher (its 128-byte buffer included) to consume it.
+    @inlinable public consuming func finalize() -> CacheKey {
+        if let stream { return Self.digest(ofStream: stream) }
+        let used = count
+        return withUnsafeBytes(of: &buffer) { Self.digest(of: $0.baseAddress!, count: used) }
+    }
+
+    /// XXH3-128 of `count` bytes at `bytes`.
+    @usableFromInline static func digest(of bytes: UnsafeRawPointer, count: Int) -> CacheKey {
+        let digest = XXH3_128bits(bytes, count)
+        return CacheKey(high: digest.high64, low: digest.low64)
+    }
+
+    /// The digest of a streaming state.
+    @usableFromInline static func digest(ofStream stream: OpaquePointer) -> CacheKey {
+        let digest = XXH3_128bits_digest(stream)
         return CacheKey(high: digest.high64, low: digest.low64)
     }
 }

@@ -38,6 +38,13 @@ final class FunctionRecord: Sendable {
         self.metrics = metrics
     }
 
+    /// Records a hit from memory: the hit path's share of ``record(_:computeTime:)``.
+    @inline(__always)
+    func recordMemoryHit() {
+        memoryHits.add(1, ordering: .relaxed)
+        metrics?.recordHit()
+    }
+
     /// Records one call: a hit, or a miss whose body ran for `computeTime` (`nil` when it
     /// threw, or when another caller's computation was shared).
     @inline(__always)

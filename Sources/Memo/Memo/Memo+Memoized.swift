@@ -24,9 +24,11 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) -> Result in
-            unbox(
+            let key = function.key(repeat each argument)
+            if let hit = function.cachedResult(forKey: key, as: Result.self) { return hit }
+            return unbox(
                 function.call(
-                    function.key(repeat each argument), Result.self,
+                    key, Result.self,
                     { function.key(atVersion: $0, repeat each argument) }
                 ) {
                     body(repeat each argument)
@@ -46,9 +48,11 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) throws -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) throws -> Result in
-            unbox(
+            let key = function.key(repeat each argument)
+            if let hit = function.cachedResult(forKey: key, as: Result.self) { return hit }
+            return unbox(
                 try function.call(
-                    function.key(repeat each argument), Result.self,
+                    key, Result.self,
                     { function.key(atVersion: $0, repeat each argument) }
                 ) {
                     try body(repeat each argument)
@@ -68,9 +72,11 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) async -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) async -> Result in
-            unbox(
+            let key = function.key(repeat each argument)
+            if let hit = function.cachedResult(forKey: key, as: Result.self) { return hit }
+            return unbox(
                 await function.call(
-                    function.key(repeat each argument), Result.self,
+                    key, Result.self,
                     { function.key(atVersion: $0, repeat each argument) }
                 ) {
                     await body(repeat each argument)
@@ -89,9 +95,11 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) async throws -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) async throws -> Result in
-            unbox(
+            let key = function.key(repeat each argument)
+            if let hit = function.cachedResult(forKey: key, as: Result.self) { return hit }
+            return unbox(
                 try await function.call(
-                    function.key(repeat each argument), Result.self,
+                    key, Result.self,
                     { function.key(atVersion: $0, repeat each argument) }
                 ) {
                     try await body(repeat each argument)
@@ -137,9 +145,11 @@ extension Memo {
             ) -> Result
     ) -> @Sendable (repeat each Argument) -> Result {
         return { (argument: repeat each Argument) -> Result in
-            unbox(
+            let key = function.key(repeat each argument)
+            if let hit = function.cachedResult(forKey: key, as: Result.self) { return hit }
+            return unbox(
                 function.call(
-                    function.key(repeat each argument), Result.self,
+                    key, Result.self,
                     { function.key(atVersion: $0, repeat each argument) }
                 ) {
                     body(recursiveCall(function, body), repeat each argument)

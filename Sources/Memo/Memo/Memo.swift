@@ -49,6 +49,20 @@ public enum Memo {
             .takeUnretainedValue()
     }
 
+    /// Runs `body` with the context calls use right now, without retaining it (the hit
+    /// path: the shared context is never deallocated, an isolated one is held by its
+    /// task-local binding for the whole call).
+    @inline(__always)
+    package static func withCurrentContext<Result>(_ body: (MemoContext) -> Result) -> Result {
+        if isolationUsed.load(ordering: .relaxed), let isolated = isolatedContext {
+            return body(isolated)
+        }
+        let bits = current.load(ordering: .acquiring)
+        guard bits != 0 else { return body(installDefaultContext()) }
+        return Unmanaged<MemoContext>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)
+            ._withUnsafeGuaranteedRef(body)
+    }
+
     /// Makes `context` current; returns the one it replaces.
     private static func install(_ context: MemoContext) -> MemoContext? {
         installed.withTrackedLock { installed in

@@ -90,6 +90,47 @@ final class MemoizedFunction: Sendable {
             hashing: CacheKey(hashing: "memo.function", identity, version), repeat each argument)
     }
 
+    /// The result of `key` if it is in memory: the hit path, which the wrappers try before
+    /// ``call(_:_:_:_:)-(_,_,_,()->Spillable)``. The value is read where it lies and not
+    /// copied as an existential (each copy of one is a runtime call).
+    @inlinable
+    func cachedResult<Result: Spillable>(forKey key: CacheKey, as _: Result.Type) -> Result? {
+        var result: Result?
+        _ = hit(key, Result.self) { result = unbox($0, as: Result.self) }
+        return result
+    }
+
+    /// Hands the value of `key` to `read` if it is in memory as `type`, and records the
+    /// hit; `false` otherwise.
+    @usableFromInline
+    func hit(
+        _ key: CacheKey, _ type: any Spillable.Type, _ read: (any Spillable) -> Void
+    ) -> Bool {
+        Memo.withCurrentContext { context in
+            guard context.cache.memoryHit(key, type: type, read) else { return false }
+            recordMemoryHit(in: context)
+            return true
+        }
+    }
+
+    /// Records a hit from memory in `context`'s record of this function, without
+    /// retaining the binding or the record.
+    @inline(__always)
+    private func recordMemoryHit(in context: MemoContext) {
+        let bits = lastBinding.load(ordering: .acquiring)
+        if bits != 0,
+            Unmanaged<RecordBinding>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)
+                ._withUnsafeGuaranteedRef({ binding in
+                    guard binding.context === context else { return false }
+                    binding.record.recordMemoryHit()
+                    return true
+                })
+        {
+            return
+        }
+        bind(context).recordMemoryHit()
+    }
+
     /// Returns the cached result of `key`, or runs `body`, recording which it was.
     /// `keyAtVersion` gives the call's key under another version (see ``key(atVersion:_:)``).
     @usableFromInline
