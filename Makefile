@@ -2,7 +2,7 @@
 SWIFT ?= swift
 TSAN_SCRATCH ?= .build-tsan
 
-.PHONY: deps build test demo demo-fleet bench tsan docs format
+.PHONY: deps build test demo demo-fleet bench profile-hit tsan docs format
 
 # The system libraries: libxxhash-dev (Sources/Cxxhash) and libsqlite3-dev (Sources/CSQLite,
 # the index of persistent directories). Installed when missing and running as root with
@@ -51,6 +51,18 @@ demo-fleet: deps
 	$(SWIFT) build -c release --product memo-fleet-demo
 	Scripts/throwaway-postgres.sh run \
 	    Scripts/demo-fleet.sh "$$($(SWIFT) build -c release --show-bin-path)/memo-fleet-demo"
+
+# Instructions per memoized hit, counted by callgrind (valgrind is installed when missing
+# and running as root).
+profile-hit: deps
+	@if ! command -v valgrind >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null || exit 1; \
+	  else \
+	    echo "make: valgrind is missing; run: sudo apt-get install -y valgrind"; exit 1; \
+	  fi; \
+	fi
+	Scripts/profile-hit.sh
 
 # With a throwaway PostgreSQL server for the shared tier's scenarios (12 and 13).
 bench: deps

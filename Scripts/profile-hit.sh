@@ -1,0 +1,20 @@
+#!/bin/bash
+# Instructions per memoized hit, counted by callgrind: the difference of two runs of
+# `memo-bench profile-hit N` (100,000 and 300,000 hits) over the 200,000 hits between
+# them, so start-up and the first misses cancel out. Valgrind cannot read the debug
+# information the Swift toolchain emits, so it runs a copy with that stripped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product memo-bench >/dev/null
+binary=$(mktemp /tmp/memo-bench-profile.XXXXXX)
+trap 'rm -f "$binary" "$binary".out.*' EXIT
+cp "$(swift build -c release --show-bin-path)/memo-bench" "$binary"
+strip --strip-debug "$binary"
+count() {
+    valgrind --tool=callgrind --callgrind-out-file="$binary.out.$1" "$binary" profile-hit "$1" 2>&1 |
+        awk '/Collected/ { print $4 }'
+}
+small=$(count 100000)
+large=$(count 300000)
+echo "instructions per memoized hit: $(((large - small) / 200000))"
+echo "profile of the larger run: callgrind_annotate $binary.out.300000 (removed on exit; rerun valgrind to keep one)"
