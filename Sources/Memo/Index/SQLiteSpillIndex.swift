@@ -81,8 +81,7 @@ package final class SQLiteSpillIndex: SpillIndex {
     }
 
     private func openOnce() throws -> SpillIndexTotals {
-        let connection = try SQLiteConnection(
-            path: connectionPath, create: !readOnly, readOnly: readOnly)
+        let connection = try connect(create: !readOnly)
         if !readOnly {
             // Persistent, in the file: every later connection (any process) is in WAL mode.
             try connection.execute("PRAGMA journal_mode = WAL")
@@ -451,9 +450,28 @@ package final class SQLiteSpillIndex: SpillIndex {
 
     private func take() throws(SpillIndexError) -> ConnectionBox {
         if let box = pool.withTrackedLock({ $0.popLast() }) { return box }
+        return ConnectionBox(try connect(create: false))
+    }
+
+    /// A new connection, at `synchronous = NORMAL`. The setting belongs to the connection,
+    /// not the file, and SQLite's default is FULL, which syncs the WAL at every commit:
+    /// two syncs per write-behind batch where ``synchronize()`` alone should pay one.
+    private func connect(create: Bool) throws(SpillIndexError) -> SQLiteConnection {
         let connection = try SQLiteConnection(
-            path: connectionPath, create: false, readOnly: readOnly)
-        return ConnectionBox(connection)
+            path: connectionPath, create: create, readOnly: readOnly)
+        try connection.execute("PRAGMA synchronous = NORMAL")
+        return connection
+    }
+
+    /// The connections' `synchronous` setting (1 is NORMAL), for tests.
+    var synchronousSetting: Int {
+        get throws {
+            try withConnection { connection throws(SpillIndexError) in
+                let statement = try connection.statement("PRAGMA synchronous")
+                guard try statement.step() else { return -1 }
+                return Int(statement.int64(0))
+            }
+        }
     }
 
     private func give(_ box: ConnectionBox) {

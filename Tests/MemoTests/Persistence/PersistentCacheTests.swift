@@ -148,6 +148,19 @@ struct PersistentCacheTests {
         #expect(second.stats.evictions == 3)
     }
 
+    @Test("the index commits at synchronous = NORMAL, before and after a flush")
+    func normalSynchronous() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let index = SQLiteSpillIndex(path: "\(path)/\(SQLiteSpillIndex.fileName)")
+        _ = try index.open()
+        // SQLite's default is FULL (2): a WAL sync at every commit.
+        #expect(try index.synchronousSetting == 1)
+        try index.synchronize()
+        #expect(try index.synchronousSetting == 1)
+    }
+
     @Test("files the cache did not write are never deleted or read")
     func foreignFiles() throws {
         let path = temporaryDirectoryPath()
