@@ -48,6 +48,8 @@ struct ConcurrencyTests {
         let stats = h.cache.stats
         #expect(stats.misses == 1)
         #expect(stats.hits == 7)
+        // The waiters' shares are hits from memory (counted by the state, not the hit path).
+        #expect(stats.diskHits == 0)
     }
 
     @Test("8 tasks missing one key run the computation once")
