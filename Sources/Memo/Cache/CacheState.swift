@@ -511,22 +511,34 @@ struct CacheState {
             }
             warmth ^= sink
         }
-        for slot in slots { applyTouch(Int(slot)) }
+        // Each touch makes its entry the most recent of its list. A slot freed since is
+        // skipped; one reused since by another key gives that key the touch, which only
+        // overlapping calls can cause. The loop works on the node storage directly: with
+        // the array's bounds and uniqueness checks it cost half again as much.
+        var (memory, disk, clock) = (memoryList, diskList, self.clock)
+        nodes.withUnsafeMutableBufferPointer { buffer in
+            let nodes = buffer.baseAddress!
+            for slot in slots {
+                let slot = Int(slot)
+                switch nodes[slot].tier {
+                case .memory:
+                    clock += 1
+                    nodes[slot].lastAccess = clock
+                    memory.moveToTail(slot, in: nodes)
+                case .writing, .disk:
+                    clock += 1
+                    nodes[slot].lastAccess = clock
+                    disk.moveToTail(slot, in: nodes)
+                case .free:
+                    break
+                }
+            }
+        }
+        (memoryList, diskList, self.clock) = (memory, disk, clock)
     }
 
     /// Caches of fewer nodes than this fit the processor's caches: no warm-up.
     static let warmingThreshold = 1 << 15
-
-    /// Applies a buffered touch of a hit that took no lock: the entry at `slot` becomes
-    /// the most recent of its list. A slot freed since is skipped; one reused since by
-    /// another key gives that key the touch, which only overlapping calls can cause.
-    mutating func applyTouch(_ slot: Int) {
-        switch nodes[slot].tier {
-        case .memory: touch(slot, inMemory: true)
-        case .writing, .disk: touch(slot, inMemory: false)
-        case .free: break
-        }
-    }
 
     /// Marks an entry most recently used in the list that holds it.
     mutating func touch(_ slot: Int, inMemory: Bool) {

@@ -57,7 +57,7 @@ final class EntryTable: @unchecked Sendable {
     /// resident after it grows, which cost 30 bytes per entry at a million entries.
     struct Part {
         var positions: [CacheKey: Int32] = [:]
-        var entries: [Entry] = []
+        var entries = EntryStorage()
         var freePositions: [Int32] = []
     }
 
@@ -96,16 +96,13 @@ final class EntryTable: @unchecked Sendable {
         stripe.touches.withTrackedLock { touches in
             let part = Self.part(of: key)
             guard let position = parts[part].positions[key] else { return }
-            parts[part].entries.withUnsafeBufferPointer { entries in
-                let entry = entries.baseAddress.unsafelyUnwrapped + Int(position)
-                guard entry.pointee.inMemory, entry.pointee.valueType == valueType,
-                    entry.pointee.expiresAt > now
-                else { return }
-                read(entry.pointee.value)
-                touches.append(entry.pointee.slot)
-                found = true
-            }
-            guard found else { return }
+            let entry = parts[part].entries.address(of: Int(position))
+            guard entry.pointee.inMemory, entry.pointee.valueType == valueType,
+                entry.pointee.expiresAt > now
+            else { return }
+            read(entry.pointee.value)
+            touches.append(entry.pointee.slot)
+            found = true
             stripe.hits.store(stripe.hits.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             full = touches.count >= Self.capacity
         }
@@ -143,6 +140,19 @@ final class EntryTable: @unchecked Sendable {
             result = lockStripes(from: index + 1, draining: drain, body)
         }
         return result!
+    }
+
+    /// Hands the calling thread's stripe's buffered touches to `drain` and empties it: what
+    /// a hit that filled the buffer does, with the state's lock held. Other stripes are
+    /// left alone, so their threads go on hitting meanwhile; their touches are of other
+    /// threads, which may be ordered either way, and every state operation drains them
+    /// first anyway. The table is not changed, so one stripe's lock is enough.
+    func drainCurrentStripe(_ drain: ([Int32]) -> Void) {
+        currentStripe.touches.withTrackedLock { touches in
+            guard !touches.isEmpty else { return }
+            drain(touches)
+            touches.removeAll(keepingCapacity: true)
+        }
     }
 
     // The rest is called only inside `exclusively`.
@@ -197,6 +207,68 @@ final class EntryTable: @unchecked Sendable {
 
     /// Empties the table.
     func removeAll() {
+        for part in parts.indices { parts[part].entries.free() }
         parts = [Part](repeating: Part(), count: Self.partCount)
+    }
+
+    deinit {
+        for part in parts.indices { parts[part].entries.free() }
+    }
+}
+
+/// One part's entries, in memory the table allocates and frees itself.
+///
+/// A hit reads its entry through a pointer into this storage. An `Array` there was
+/// retained and released by every hit, so its reference count was a line that every
+/// thread's hits wrote: two threads hitting one part moved it between cores each time.
+/// The storage is a plain value owned by its ``EntryTable``: only the table frees it (in
+/// `removeAll` and `deinit`), and nothing keeps a copy.
+struct EntryStorage {
+    private var base: UnsafeMutablePointer<EntryTable.Entry>?
+    private(set) var count = 0
+    private var capacity = 0
+
+    /// The entry at `position` (below `count`).
+    @inline(__always)
+    func address(of position: Int) -> UnsafeMutablePointer<EntryTable.Entry> {
+        base.unsafelyUnwrapped + position
+    }
+
+    subscript(position: Int) -> EntryTable.Entry {
+        get {
+            precondition(position < count, "entry position out of range")
+            return address(of: position).pointee
+        }
+        set {
+            precondition(position < count, "entry position out of range")
+            address(of: position).pointee = newValue
+        }
+    }
+
+    /// Adds an entry at position `count`, doubling the storage when it is full.
+    mutating func append(_ entry: EntryTable.Entry) {
+        if count == capacity {
+            let grown = max(16, capacity * 2)
+            let storage = UnsafeMutablePointer<EntryTable.Entry>.allocate(capacity: grown)
+            if let base {
+                storage.moveInitialize(from: base, count: count)
+                base.deallocate()
+            }
+            base = storage
+            capacity = grown
+        }
+        (base.unsafelyUnwrapped + count).initialize(to: entry)
+        count += 1
+    }
+
+    /// Deinitializes every entry and frees the memory; the storage is empty after.
+    mutating func free() {
+        if let base {
+            base.deinitialize(count: count)
+            base.deallocate()
+        }
+        base = nil
+        count = 0
+        capacity = 0
     }
 }

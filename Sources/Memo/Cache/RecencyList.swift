@@ -28,6 +28,22 @@ struct RecencyList {
         }
     }
 
+    /// Moves `slot`, which is in this list, to its most recent end: ``remove(_:in:)`` then
+    /// ``append(_:in:)``, on the node storage itself.
+    @inline(__always)
+    mutating func moveToTail(_ slot: Int, in nodes: UnsafeMutablePointer<CacheState.Node>) {
+        guard slot != tail else { return }
+        // Not the tail, so it has a successor, and the list a tail to follow.
+        let previous = Int(nodes[slot].previous)
+        let next = Int(nodes[slot].next)
+        if previous >= 0 { nodes[previous].next = Int32(truncatingIfNeeded: next) } else { head = next }
+        nodes[next].previous = Int32(truncatingIfNeeded: previous)
+        nodes[slot].previous = Int32(truncatingIfNeeded: tail)
+        nodes[slot].next = -1
+        nodes[tail].next = Int32(truncatingIfNeeded: slot)
+        tail = slot
+    }
+
     mutating func remove(_ slot: Int, in nodes: inout [CacheState.Node]) {
         let previous = Int(nodes[slot].previous)
         let next = Int(nodes[slot].next)

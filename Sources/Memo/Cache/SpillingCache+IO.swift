@@ -33,8 +33,12 @@ extension SpillingCache {
         let (found, full) = table.hit(
             key, valueType: ObjectIdentifier(type), now: tracksTime ? clock.now.nanoseconds : 0,
             read)
-        // A full buffer is drained by the state, which drains before every operation.
-        if full { withState { _ in } }
+        // A full buffer is applied to the recency order now, under the state's lock.
+        if full {
+            state.withTrackedLock { state in
+                table.drainCurrentStripe { state.applyTouches($0) }
+            }
+        }
         return found
     }
 

@@ -68,7 +68,11 @@ final class CacheMetrics: Sendable {
 }
 
 /// The hit counter and the miss counters (one per reason) of one function in one cache.
-struct FunctionMetrics: Sendable {
+///
+/// A class, not a struct: reading a struct of counters out of a shared object copies it,
+/// retaining each counter, and the counters' reference counts were then lines that every
+/// thread's hits wrote (two threads of hits ran slower than one).
+final class FunctionMetrics: Sendable {
     let hits: Counter
     /// Indexed like `MissReason.allCases`.
     let misses: [Counter]
