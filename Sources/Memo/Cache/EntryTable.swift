@@ -221,8 +221,11 @@ final class EntryTable: @unchecked Sendable {
 /// A hit reads its entry through a pointer into this storage. An `Array` there was
 /// retained and released by every hit, so its reference count was a line that every
 /// thread's hits wrote: two threads hitting one part moved it between cores each time.
-/// The storage is a plain value owned by its ``EntryTable``: only the table frees it (in
-/// `removeAll` and `deinit`), and nothing keeps a copy.
+/// The memory is aligned to, and a whole number of, 64-byte cache lines, so that no other
+/// allocation (a stripe's touch buffer, written by every hit of its thread) shares a line
+/// with entries that other threads read. The storage is a plain value owned by its
+/// ``EntryTable``: only the table frees it (in `removeAll` and `deinit`), and nothing
+/// keeps a copy.
 struct EntryStorage {
     private var base: UnsafeMutablePointer<EntryTable.Entry>?
     private(set) var count = 0
@@ -249,7 +252,10 @@ struct EntryStorage {
     mutating func append(_ entry: EntryTable.Entry) {
         if count == capacity {
             let grown = max(16, capacity * 2)
-            let storage = UnsafeMutablePointer<EntryTable.Entry>.allocate(capacity: grown)
+            let stride = MemoryLayout<EntryTable.Entry>.stride
+            let storage = UnsafeMutableRawPointer.allocate(
+                byteCount: (grown * stride + 63) & ~63, alignment: 64
+            ).bindMemory(to: EntryTable.Entry.self, capacity: grown)
             if let base {
                 storage.moveInitialize(from: base, count: count)
                 base.deallocate()
