@@ -41,7 +41,7 @@ public func withIsolatedMemo<Result>(
 /// flushed and keeps its directory, any other is emptied.
 private func release(_ context: MemoContext) {
     if context.cache.configuration.persistent {
-        context.cache.flush()
+        context.cache.retire()
     } else {
         context.cache.removeAll()
     }

@@ -244,6 +244,16 @@ public final class SpillingCache: Sendable {
         }
     }
 
+    /// Flushes a persistent cache and lets go of its directory (the index's connections
+    /// and lock file): what `Memo.configure` and `MemoTesting` do to a cache they replace.
+    /// The cache object itself stays allocated, since a call that found it just before
+    /// the replacement may still be using it.
+    package func retire() {
+        guard let persistence else { return }
+        flush()
+        (persistence.index as? SQLiteSpillIndex)?.closeFiles()
+    }
+
     /// Blocks until every value stored so far is durable: written to its file, recorded
     /// in the index, and synchronized, so that a power loss after `flush()` returns loses
     /// nothing. Normal process exit flushes every persistent cache. With a shared tier, it

@@ -110,6 +110,16 @@ package final class SQLiteSpillIndex: SpillIndex {
         if descriptor >= 0 { close(descriptor) }
     }
 
+    /// Closes the lock file (giving up the directory-in-use byte, so the directory may be
+    /// rebuilt) and the pooled connections, for a cache that was replaced and stays
+    /// allocated (see `Memo.configure`). A call still running on it goes on: it opens a
+    /// connection if it needs one, and computes without the directory-wide lock.
+    package func closeFiles() {
+        let descriptor = lockDescriptor.exchange(-1, ordering: .relaxed)
+        if descriptor >= 0 { close(descriptor) }
+        pool.withTrackedLock { $0.removeAll() }
+    }
+
     private func openLockFile() {
         guard lockDescriptor.load(ordering: .relaxed) < 0 else { return }
         let lockPath = Self.lockFilePath(besideIndexAt: path)

@@ -22,7 +22,8 @@ public enum Memo {
     /// Every context ever made current, kept alive for the life of the process: a call
     /// that loaded `current` just before `configure` replaced it still holds a valid
     /// reference without having retained it. A replaced context is emptied or flushed, so
-    /// what it keeps is its bookkeeping (a few hundred bytes); `configure` is rare.
+    /// what it keeps is its empty bookkeeping (about 10 KB: the entry table's parts and
+    /// stripes); `configure` is rare.
     private static let installed = Mutex<[MemoContext]>([])
 
     /// A context that replaces the shared one for a task and its children
@@ -118,14 +119,15 @@ public enum Memo {
 
     /// Replaces the shared cache with a new one built from `configuration`; the old one
     /// is cleared (memory and spill files), or, if it is persistent, flushed with its
-    /// files kept for later runs. Per-function figures start again.
+    /// files kept for later runs, and its directory let go of (its index closed, so
+    /// `memo verify --repair` may rebuild it). Per-function figures start again.
     ///
     /// - Throws: what ``SpillingCache/init(_:)`` throws; the current cache then stays.
     public static func configure(_ configuration: CacheConfiguration) throws {
         let context = MemoContext(cache: try SpillingCache(configuration))
         if let old = install(context) {
             if old.cache.configuration.persistent {
-                old.cache.flush()
+                old.cache.retire()
             } else {
                 old.cache.removeAll()
             }

@@ -310,6 +310,23 @@ extension MemoRegistryTests {
         #expect(runs.load(ordering: .relaxed) == 11, "clear() removes persistent entries")
         try Memo.configure(CacheConfiguration())
     }
+
+    @Test("a persistent cache that configure replaced lets go of its directory")
+    func replacedCacheReleasesDirectory() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let cube = Memo.memoized(name: "persistent-cube") { (n: Int) -> Int in n * n * n }
+        try Memo.configure(PersistentCacheTests.configuration(path))
+        #expect(cube(3) == 27)
+        #expect(try SQLiteSpillIndex.lockDirectoryExclusively(path) == nil, "open: in use")
+        try Memo.configure(CacheConfiguration())
+        // The replaced context stays allocated (a call may still hold it), its directory
+        // does not: a rebuild may take it.
+        let release = try SQLiteSpillIndex.lockDirectoryExclusively(path)
+        #expect(release != nil, "the replaced cache still holds its directory")
+        release?()
+        #expect(cube(3) == 27)
+    }
 }
 
 /// A read-only bind mount of a directory, where the process may mount (root, with the
