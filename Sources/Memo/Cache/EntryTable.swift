@@ -16,9 +16,10 @@ import Synchronization
 /// the ``CacheState`` holds everything else about the entry (its place in the recency
 /// order, its charge, its file) in the node at `slot`.
 final class EntryTable: @unchecked Sendable {
-    // Sendable: `storage` is read only while at least one stripe's lock is held (`hit`,
-    // and the state's reads inside `exclusively`) and written only while every stripe's
-    // lock is held (`exclusively`). A write therefore never overlaps a read or another
+    // Sendable: `parts` (and the entry storage it owns) is read only while at least one
+    // stripe's lock is held (`hit`, and the state's reads inside `exclusively`) and
+    // written only while every stripe's lock is held (`exclusively`, and `deinit`, when
+    // nothing else can reach the table). A write therefore never overlaps a read or another
     // write, and each stripe lock's release/acquire orders them (ThreadSanitizer checks
     // this under `make tsan`: the locks are annotated, the storage is not).
 
@@ -50,18 +51,18 @@ final class EntryTable: @unchecked Sendable {
         static var placeholder: any Spillable { 0 }
     }
 
-    /// A part of the table: keys to positions in a dense array of entries (a dictionary
-    /// of small positions wastes less memory than one of entries at the same load
-    /// factor). The table is split in parts, all under the same stripes, only so that no
-    /// array grows to tens of megabytes: the allocator keeps such a block's old copy
-    /// resident after it grows, which cost 30 bytes per entry at a million entries.
+    /// A part of the table: keys to positions in dense storage of entries (a dictionary of
+    /// small positions wastes less memory than one of entries at the same load factor).
+    /// The table is split in parts, all under the same stripes, only so that no block
+    /// grows to tens of megabytes: the allocator keeps such a block's old copy resident
+    /// after it grows, which cost 30 bytes per entry at a million entries.
     struct Part {
         var positions: [CacheKey: Int32] = [:]
         var entries = EntryStorage()
         var freePositions: [Int32] = []
     }
 
-    /// How many parts (a power of two).
+    /// How many parts: 2⁶, one for each value of a digest's top six bits.
     static let partCount = 64
 
     // The stripes' locks already exclude overlapping accesses (see above), so the
@@ -82,13 +83,15 @@ final class EntryTable: @unchecked Sendable {
     /// ignored when entries never expire), hands its value to `read` where it lies (not
     /// copied), counts the hit and buffers its touch. `found` is false otherwise: the
     /// caller asks the state. `full` says the stripe's buffer is full, and the caller
-    /// should let the state drain it.
+    /// should let the state drain it; `stripe` is the calling thread's stripe number,
+    /// for the caller's own striped counts.
     @inline(__always)
     func hit(
         _ key: CacheKey, valueType: ObjectIdentifier, now: Int64,
         _ read: (any Spillable) -> Void
-    ) -> (found: Bool, full: Bool) {
-        let stripe = currentStripe
+    ) -> (found: Bool, full: Bool, stripe: Int) {
+        let stripeIndex = ThreadStripe.index
+        let stripe = stripes[stripeIndex & (Self.stripeCount - 1)]
         // Results leave the lock through these rather than as the closure's result,
         // which would go through the runtime's generic tuple witnesses.
         var found = false
@@ -106,7 +109,7 @@ final class EntryTable: @unchecked Sendable {
             stripe.hits.store(stripe.hits.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             full = touches.count >= Self.capacity
         }
-        return (found, full)
+        return (found, full, stripeIndex)
     }
 
     /// Hits counted by the stripes.

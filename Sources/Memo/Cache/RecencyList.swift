@@ -36,7 +36,11 @@ struct RecencyList {
         // Not the tail, so it has a successor, and the list a tail to follow.
         let previous = Int(nodes[slot].previous)
         let next = Int(nodes[slot].next)
-        if previous >= 0 { nodes[previous].next = Int32(truncatingIfNeeded: next) } else { head = next }
+        if previous >= 0 {
+            nodes[previous].next = Int32(truncatingIfNeeded: next)
+        } else {
+            head = next
+        }
         nodes[next].previous = Int32(truncatingIfNeeded: previous)
         nodes[slot].previous = Int32(truncatingIfNeeded: tail)
         nodes[slot].next = -1
@@ -47,8 +51,16 @@ struct RecencyList {
     mutating func remove(_ slot: Int, in nodes: inout [CacheState.Node]) {
         let previous = Int(nodes[slot].previous)
         let next = Int(nodes[slot].next)
-        if previous >= 0 { nodes[previous].next = Int32(truncatingIfNeeded: next) } else { head = next }
-        if next >= 0 { nodes[next].previous = Int32(truncatingIfNeeded: previous) } else { tail = previous }
+        if previous >= 0 {
+            nodes[previous].next = Int32(truncatingIfNeeded: next)
+        } else {
+            head = next
+        }
+        if next >= 0 {
+            nodes[next].previous = Int32(truncatingIfNeeded: previous)
+        } else {
+            tail = previous
+        }
         nodes[slot].previous = -1
         nodes[slot].next = -1
     }

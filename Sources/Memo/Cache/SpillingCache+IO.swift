@@ -30,7 +30,16 @@ extension SpillingCache {
     func memoryHit(
         _ key: CacheKey, type: any Spillable.Type, _ read: (any Spillable) -> Void
     ) -> Bool {
-        let (found, full) = table.hit(
+        memoryHitStripe(key, type: type, read) != nil
+    }
+
+    /// ``memoryHit(_:type:_:)`` returning the calling thread's stripe number on a hit
+    /// (for counts striped like the entry table), `nil` on a miss.
+    @inline(__always)
+    func memoryHitStripe(
+        _ key: CacheKey, type: any Spillable.Type, _ read: (any Spillable) -> Void
+    ) -> Int? {
+        let (found, full, stripe) = table.hit(
             key, valueType: ObjectIdentifier(type), now: tracksTime ? clock.now.nanoseconds : 0,
             read)
         // A full buffer is applied to the recency order now, under the state's lock.
@@ -39,7 +48,7 @@ extension SpillingCache {
                 table.drainCurrentStripe { state.applyTouches($0) }
             }
         }
-        return found
+        return found ? stripe : nil
     }
 
     /// ``memoryHit(_:type:_:)`` giving the value.

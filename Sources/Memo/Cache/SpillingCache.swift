@@ -188,7 +188,7 @@ public final class SpillingCache: Sendable {
     ) -> Value? {
         var hit: Value?
         if memoryHit(key, type: Value.self, { hit = unbox($0, as: Value.self) }) {
-            metrics?.direct.record(.hit(from: .memory))
+            FunctionMetrics.recordHit(metrics?.unretainedDirect)
             return hit
         }
         let (value, outcome) = valueAny(forKey: key, type: Value.self)

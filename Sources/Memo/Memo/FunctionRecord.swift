@@ -25,24 +25,30 @@ final class FunctionRecord: Sendable {
     /// The function's identity and version (the identity is the `function` dimension of
     /// its metrics).
     let function: StoredFunction
-    private let memoryHits = Atomic(0)
+    /// Hits from memory, the hot count: striped, so threads hitting one function do not
+    /// share a line.
+    private let memoryHits = StripedCounter()
     private let diskHits = Atomic(0)
     private let sharedHits = Atomic(0)
     private let misses = Mutex(Counts())
     /// The function's hit and miss counters; `nil` when the cache's metrics are off.
     let metrics: FunctionMetrics?
+    /// `metrics`, for the hit path (see `FunctionMetrics.recordHit(_:)`).
+    private let unretainedMetrics: Unmanaged<FunctionMetrics>?
 
     init(name: String, function: StoredFunction, metrics: FunctionMetrics?) {
         self.name = name
         self.function = function
         self.metrics = metrics
+        self.unretainedMetrics = metrics.map(Unmanaged.passUnretained)
     }
 
     /// Records a hit from memory: the hit path's share of ``record(_:computeTime:)``.
+    /// `stripe` is the calling thread's stripe number (see ``StripedCounter``).
     @inline(__always)
-    func recordMemoryHit() {
-        memoryHits.add(1, ordering: .relaxed)
-        metrics?.recordHit()
+    func recordMemoryHit(stripe: Int) {
+        memoryHits.increment(stripe: stripe)
+        FunctionMetrics.recordHit(unretainedMetrics)
     }
 
     /// Records one call: a hit, or a miss whose body ran for `computeTime` (`nil` when it
@@ -52,7 +58,7 @@ final class FunctionRecord: Sendable {
         switch outcome {
         case .hit(let source):
             switch source {
-            case .memory: memoryHits.add(1, ordering: .relaxed)
+            case .memory: memoryHits.increment()
             case .disk: diskHits.add(1, ordering: .relaxed)
             case .shared: sharedHits.add(1, ordering: .relaxed)
             }
@@ -71,7 +77,7 @@ final class FunctionRecord: Sendable {
 
     var snapshot: Counts {
         var counts = misses.withTrackedLock { $0 }
-        counts.memoryHits = memoryHits.load(ordering: .relaxed)
+        counts.memoryHits = memoryHits.value
         counts.diskHits = diskHits.load(ordering: .relaxed)
         counts.sharedHits = sharedHits.load(ordering: .relaxed)
         return counts

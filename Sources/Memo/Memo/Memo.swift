@@ -70,9 +70,11 @@ public enum Memo {
             installed.append(context)
             let bits = UInt(bitPattern: Unmanaged.passUnretained(context).toOpaque())
             let old = current.exchange(bits, ordering: .acquiringAndReleasing)
-            return old == 0 ? nil : Unmanaged<MemoContext>.fromOpaque(
-                UnsafeRawPointer(bitPattern: old)!
-            ).takeUnretainedValue()
+            return old == 0
+                ? nil
+                : Unmanaged<MemoContext>.fromOpaque(
+                    UnsafeRawPointer(bitPattern: old)!
+                ).takeUnretainedValue()
         }
     }
 
@@ -83,9 +85,11 @@ public enum Memo {
         let context = MemoContext(cache: makeDefaultCache())
         let bits = UInt(bitPattern: Unmanaged.passUnretained(context).toOpaque())
         let won = installed.withTrackedLock { installed in
-            guard current.compareExchange(
-                expected: 0, desired: bits, ordering: .acquiringAndReleasing
-            ).exchanged else { return false }
+            guard
+                current.compareExchange(
+                    expected: 0, desired: bits, ordering: .acquiringAndReleasing
+                ).exchanged
+            else { return false }
             installed.append(context)
             return true
         }

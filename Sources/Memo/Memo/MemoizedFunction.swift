@@ -75,7 +75,8 @@ final class MemoizedFunction: Sendable {
                 bindings.append(binding)
             }
             lastBinding.store(
-                UInt(bitPattern: Unmanaged.passUnretained(binding).toOpaque()), ordering: .releasing)
+                UInt(bitPattern: Unmanaged.passUnretained(binding).toOpaque()), ordering: .releasing
+            )
         }
         return record
     }
@@ -107,8 +108,10 @@ final class MemoizedFunction: Sendable {
         _ key: CacheKey, _ type: any Spillable.Type, _ read: (any Spillable) -> Void
     ) -> Bool {
         Memo.withCurrentContext { context in
-            guard context.cache.memoryHit(key, type: type, read) else { return false }
-            recordMemoryHit(in: context)
+            guard let stripe = context.cache.memoryHitStripe(key, type: type, read) else {
+                return false
+            }
+            recordMemoryHit(in: context, stripe: stripe)
             return true
         }
     }
@@ -116,19 +119,19 @@ final class MemoizedFunction: Sendable {
     /// Records a hit from memory in `context`'s record of this function, without
     /// retaining the binding or the record.
     @inline(__always)
-    private func recordMemoryHit(in context: MemoContext) {
+    private func recordMemoryHit(in context: MemoContext, stripe: Int) {
         let bits = lastBinding.load(ordering: .acquiring)
         if bits != 0,
             Unmanaged<RecordBinding>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)
                 ._withUnsafeGuaranteedRef({ binding in
                     guard binding.context === context else { return false }
-                    binding.record.recordMemoryHit()
+                    binding.record.recordMemoryHit(stripe: stripe)
                     return true
                 })
         {
             return
         }
-        bind(context).recordMemoryHit()
+        bind(context).recordMemoryHit(stripe: stripe)
     }
 
     /// Returns the cached result of `key`, or runs `body`, recording which it was.
