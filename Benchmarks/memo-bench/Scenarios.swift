@@ -218,19 +218,36 @@ enum Scenarios {
 
     // 7. Two threads of hits against one; 7b. four threads (on this 2-core machine).
     static func twoThreadHits() throws -> BenchmarkResult {
-        try threadedHits(threads: 2, target: 1.6, name: "7 two-thread hits")
+        try threadedHits(threads: 2, target: 1.6, name: "7 two-thread hits", hit: cacheHit())
     }
 
     static func fourThreadHits() throws -> BenchmarkResult {
-        try threadedHits(threads: 4, target: 1.0, name: "7b four-thread hits")
+        try threadedHits(threads: 4, target: 1.0, name: "7b four-thread hits", hit: cacheHit())
     }
 
-    static func threadedHits(threads many: Int, target: Double, name: String) throws
-        -> BenchmarkResult
-    {
+    // 7c. Two threads of memoized hits (one function) against one.
+    static func twoThreadMemoizedHits() throws -> BenchmarkResult {
+        var configuration = CacheConfiguration()
+        configuration.maxMemory = .megabytes(64)
+        try Memo.configure(configuration)
+        let double = Memo.memoized(name: "bench.double.threads") { (x: Int) -> Int in x &* 2 }
+        for x in 0..<1024 { _ = double(x) }
+        return try threadedHits(
+            threads: 2, target: 1.6, name: "7c two-thread memoized hits",
+            hit: { double($0 & 1023) })
+    }
+
+    /// Hits on a cache of 1024 `Int`s, by index.
+    static func cacheHit() throws -> @Sendable (Int) -> Int {
         let cache = try memoryCache()
         let keys = (0..<1024).map { CacheKey(hashing: $0) }
         for (i, key) in keys.enumerated() { cache.store(i, forKey: key) }
+        return { cache.value(forKey: keys[$0 & 1023], as: Int.self)! }
+    }
+
+    static func threadedHits(
+        threads many: Int, target: Double, name: String, hit: @escaping @Sendable (Int) -> Int
+    ) throws -> BenchmarkResult {
         let perThread = 500_000
         func run(threads: Int) -> Double {
             let start = DispatchSemaphore(value: 0)
@@ -240,7 +257,7 @@ enum Scenarios {
                     start.wait()
                     var sum = 0
                     for i in 0..<perThread {
-                        sum &+= cache.value(forKey: keys[(i &+ t &* 517) & 1023], as: Int.self)!
+                        sum &+= hit(i &+ t &* 517)
                     }
                     blackHole(sum)
                     done.signal()

@@ -60,6 +60,7 @@ try scenario("4 hit latency 1M/1k") { try Scenarios.hitLatencyScaling() }
 try scenario("5 stats, 1M entries") { try Scenarios.statsCost() }
 try scenario("7 two-thread hits") { try Scenarios.twoThreadHits() }
 try scenario("7b four-thread hits") { try Scenarios.fourThreadHits() }
+try scenario("7c two-thread memoized hits") { try Scenarios.twoThreadMemoizedHits() }
 try scenario("8 single flight") { try Scenarios.singleFlight() }
 try scenario("9 reopen 100k") { try Scenarios.reopenLargeDirectory(directory: scratch) }
 try scenario("9b memo stats 100k") { try Scenarios.statsOfLargeDirectory(directory: scratch) }
