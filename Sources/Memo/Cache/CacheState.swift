@@ -1,4 +1,8 @@
-/// Everything a ``SpillingCache`` knows, kept behind its one lock.
+/// Everything a ``SpillingCache`` knows, kept behind its state lock, except what a hit
+/// reads: keys and the values in memory are in the ``EntryTable``, which the state
+/// changes under its lock and every stripe's, and hits from memory are counted and their
+/// touches buffered in the table's stripes, applied here (in order) before each state
+/// operation.
 ///
 /// The state never performs I/O. Operations that need the disk return work orders
 /// (``SpillJob``s to write, files to remove, files to load) that the cache carries out
@@ -113,6 +117,7 @@ struct CacheState {
     var diskList = RecencyList()
     var clock: UInt64 = 0
     var nextGeneration: UInt64
+    /// Every counter and size, except the hits the entry table counted (`stats` adds them).
     var stats = CacheStats()
     /// Memory entries whose file is kept on disk (their files count in `diskBytes`).
     var keptFiles = 0

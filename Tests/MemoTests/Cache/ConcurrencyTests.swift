@@ -156,7 +156,8 @@ struct ConcurrencyTests {
 
     @Test("4 threads of random operations end with exact counts")
     func stress() throws {
-        let h = try CacheHarness(maxMemory: 8 * Blob.charge(64), maxDisk: 40 * ReferenceModel.fileBytes)
+        let h = try CacheHarness(
+            maxMemory: 8 * Blob.charge(64), maxDisk: 40 * ReferenceModel.fileBytes)
         let lookups = Atomic(0)
         let wrong = Atomic(0)
         onThreads(4) { thread in
@@ -198,11 +199,13 @@ struct ConcurrencyTests {
 extension ConcurrencyTests {
     /// Keys whose entries fall in the first two parts of the entry table: every thread
     /// works on the same small part of it.
-    static let crowdedKeys: [Int] = Array((0..<100_000).lazy.filter { key($0).high >> 58 < 2 }.prefix(24))
+    static let crowdedKeys: [Int] = Array(
+        (0..<100_000).lazy.filter { key($0).high >> 58 < 2 }.prefix(24))
 
     @Test("8 threads of hits, stores, removals and clears on two parts' keys end with exact counts")
     func stressOfTheHitPath() throws {
-        let h = try CacheHarness(maxMemory: 12 * Blob.charge(64), maxDisk: 40 * ReferenceModel.fileBytes)
+        let h = try CacheHarness(
+            maxMemory: 12 * Blob.charge(64), maxDisk: 40 * ReferenceModel.fileBytes)
         let ids = Self.crowdedKeys
         #expect(ids.count == 24)
         let hits = Atomic(0)
@@ -239,7 +242,9 @@ extension ConcurrencyTests {
         #expect(stats.hits == hits.load(ordering: .relaxed))
         #expect(stats.misses == misses.load(ordering: .relaxed))
         #expect(stats.hits > 1_000, "the hit path was exercised")
-        #expect(stats.memoryBytes == snapshot.filter { $0.tier == .memory }.reduce(0) { $0 + $1.charge })
+        #expect(
+            stats.memoryBytes == snapshot.filter { $0.tier == .memory }.reduce(0) { $0 + $1.charge }
+        )
         #expect(stats.memoryEntries == snapshot.filter { $0.tier == .memory }.count)
         #expect(stats.memoryBytes <= h.cache.configuration.maxMemory.bytes)
         #expect(stats.diskEntries == snapshot.filter { $0.tier == .disk }.count)

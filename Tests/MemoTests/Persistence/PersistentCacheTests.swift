@@ -55,8 +55,9 @@ struct PersistentCacheTests {
         let files = Self.spillFiles(path)
         #expect(files.count == 20)
         let bytes = files.reduce(0) {
-            $0 + ((try? FileManager.default.attributesOfItem(atPath: "\(path)/\($1)")[.size]
-                as? Int) ?? 0)
+            $0
+                + ((try? FileManager.default.attributesOfItem(atPath: "\(path)/\($1)")[.size]
+                    as? Int) ?? 0)
         }
         #expect(stats.diskBytes == bytes)
         var computed = 0
@@ -203,7 +204,8 @@ struct PersistentCacheTests {
         for name in [live, live + ".tmp"] {
             #expect(FileManager.default.fileExists(atPath: "\(path)/\(name)"), "its writer lives")
         }
-        #expect(try index.reservations() == [SpillIndexReservation(fileName: live, owner: getpid())])
+        #expect(
+            try index.reservations() == [SpillIndexReservation(fileName: live, owner: getpid())])
     }
 
     @Test("an index from a newer format version is refused, saying so")
