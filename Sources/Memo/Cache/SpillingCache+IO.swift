@@ -24,19 +24,11 @@ extension SpillingCache {
 
     /// The hit path: if the value of `key` is in memory, as `type`, hands it to `read`
     /// (in place, under the lock of this thread's stripe of the entry table, without the
-    /// state's lock), counts the hit, buffers its touch and returns `true`. `false` sends
-    /// the caller to ``lookup(_:type:function:startingFlight:)``.
+    /// state's lock), counts the hit, buffers its touch and returns the calling thread's
+    /// stripe number (for counts striped like the entry table). `nil` sends the caller to
+    /// ``lookup(_:type:function:startingFlight:)``.
     @inline(__always)
     func memoryHit(
-        _ key: CacheKey, type: any Spillable.Type, _ read: (any Spillable) -> Void
-    ) -> Bool {
-        memoryHitStripe(key, type: type, read) != nil
-    }
-
-    /// ``memoryHit(_:type:_:)`` returning the calling thread's stripe number on a hit
-    /// (for counts striped like the entry table), `nil` on a miss.
-    @inline(__always)
-    func memoryHitStripe(
         _ key: CacheKey, type: any Spillable.Type, _ read: (any Spillable) -> Void
     ) -> Int? {
         let (found, full, stripe) = table.hit(

@@ -35,21 +35,27 @@ extension SpillingCache {
         guard let shared else { return (.absent(nil), nil) }
         let first = lookupShared(key, type: type, function: function)
         guard case .absent = first else { return (first, nil) }
-        let lock: (any SharedTierLock)?
-        switch shared.lock(key) {
-        case .value(let granted): lock = granted
-        case .failed(let message), .rejected(let message):
-            recordFailure(message)
-            return (first, nil)
-        case .skipped: return (first, nil)
-        }
-        guard lock != nil else { return (first, nil) }
+        guard let lock = grantedLock(shared.lock(key)) else { return (first, nil) }
         let second = lookupShared(key, type: type, function: function)
         if case .found = second {
             shared.release(lock)
             return (second, nil)
         }
         return (second, lock)
+    }
+
+    /// The lock a tier's answer grants, if it grants one; a failure or a refusal is counted.
+    /// Both forms of ``leadFromShared(_:type:function:)`` read the answer this way.
+    private func grantedLock(
+        _ answer: SharedTierClient.Answer<(any SharedTierLock)?>
+    ) -> (any SharedTierLock)? {
+        switch answer {
+        case .value(let granted): return granted
+        case .failed(let message), .rejected(let message):
+            recordFailure(message)
+            return nil
+        case .skipped: return nil
+        }
     }
 
     /// The async form of ``leadFromShared(_:type:function:)``.
@@ -59,15 +65,7 @@ extension SpillingCache {
         guard let shared else { return (.absent(nil), nil) }
         let first = await lookupShared(key, type: type, function: function)
         guard case .absent = first else { return (first, nil) }
-        let lock: (any SharedTierLock)?
-        switch await shared.lock(key) {
-        case .value(let granted): lock = granted
-        case .failed(let message), .rejected(let message):
-            recordFailure(message)
-            return (first, nil)
-        case .skipped: return (first, nil)
-        }
-        guard lock != nil else { return (first, nil) }
+        guard let lock = grantedLock(await shared.lock(key)) else { return (first, nil) }
         let second = await lookupShared(key, type: type, function: function)
         if case .found = second {
             shared.release(lock)

@@ -108,7 +108,7 @@ final class MemoizedFunction: Sendable {
         _ key: CacheKey, _ type: any Spillable.Type, _ read: (any Spillable) -> Void
     ) -> Bool {
         Memo.withCurrentContext { context in
-            guard let stripe = context.cache.memoryHitStripe(key, type: type, read) else {
+            guard let stripe = context.cache.memoryHit(key, type: type, read) else {
                 return false
             }
             recordMemoryHit(in: context, stripe: stripe)
