@@ -115,7 +115,7 @@ extension CacheKey: Codable {
 
 /// A key can itself be an argument, for results derived from other cached results.
 extension CacheKey: StableHashable {
-    @inlinable public func stableHash(into hasher: inout StableHasher) {
+    @inlinable @inline(__always) public func stableHash(into hasher: inout StableHasher) {
         hasher.write(tag: .cacheKey)
         hasher.write(high)
         hasher.write(low)

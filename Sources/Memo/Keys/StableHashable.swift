@@ -40,7 +40,7 @@ extension StableHashable where Self: RawRepresentable, RawValue: StableHashable 
 }
 
 extension StableHashableNumber {
-    @inlinable public func stableHash(into hasher: inout StableHasher) {
+    @inlinable @inline(__always) public func stableHash(into hasher: inout StableHasher) {
         hasher.write(tag: Self.stableTag)
         writeUntagged(into: &hasher)
     }

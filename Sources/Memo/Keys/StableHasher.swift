@@ -14,11 +14,14 @@ import Cxxhash
 /// without a copy.
 ///
 /// The hasher is non-copyable: a copy would share the streaming state.
+@frozen  // So that `finalize()`, inlined, may `discard self`; Memo has no binary-stability promise.
 public struct StableHasher: ~Copyable {
     /// Bytes hashed in one shot when the input stays this small: a memoized call's
     /// function key and a few integers or short strings fit. (256 bytes cost more in
     /// zeroing and moving the buffer than the streaming state saves.)
-    @usableFromInline static let inlineCapacity = 128
+    /// (A computed property, not a `static let`: code inlined into other modules would
+    /// reach a stored one through a lazy-initialization check on every write.)
+    @inlinable static var inlineCapacity: Int { 128 }
 
     @usableFromInline var buffer: InlineBuffer = InlineBuffer()
     @usableFromInline var count: Int = 0
@@ -102,9 +105,15 @@ public struct StableHasher: ~Copyable {
     /// Inlined, so that a small key is hashed straight from the caller's buffer: a call
     /// would move the whole hasher (its 128-byte buffer included) to consume it.
     @inlinable public consuming func finalize() -> CacheKey {
-        if let stream { return Self.digest(ofStream: stream) }
+        if let stream {
+            discard self
+            return Self.digest(consumingStream: stream)
+        }
         let used = count
-        return withUnsafeBytes(of: &buffer) { Self.digest(of: $0.baseAddress!, count: used) }
+        let key = withUnsafeBytes(of: &buffer) { Self.digest(of: $0.baseAddress!, count: used) }
+        // Nothing left to free, and running `deinit` would first move the whole hasher.
+        discard self
+        return key
     }
 
     /// XXH3-128 of `count` bytes at `bytes`.
@@ -113,9 +122,10 @@ public struct StableHasher: ~Copyable {
         return CacheKey(high: digest.high64, low: digest.low64)
     }
 
-    /// The digest of a streaming state.
-    @usableFromInline static func digest(ofStream stream: OpaquePointer) -> CacheKey {
+    /// The digest of a streaming state, which it then frees.
+    @usableFromInline static func digest(consumingStream stream: OpaquePointer) -> CacheKey {
         let digest = XXH3_128bits_digest(stream)
+        XXH3_freeState(stream)
         return CacheKey(high: digest.high64, low: digest.low64)
     }
 }

@@ -49,7 +49,12 @@ final class MemoizedFunction: Sendable {
     /// The key of one call.
     @inlinable
     func key<each Argument: StableHashable>(_ argument: repeat each Argument) -> CacheKey {
-        CacheKey(hashing: functionKey, repeat each argument)
+        // `CacheKey(hashing: functionKey, repeat each argument)`, with the function key
+        // written directly: through the pack, each value's encoding is a witness call.
+        var hasher = StableHasher()
+        functionKey.stableHash(into: &hasher)
+        repeat (each argument).stableHash(into: &hasher)
+        return hasher.finalize()
     }
 
     private func record(in context: MemoContext) -> FunctionRecord {
