@@ -30,3 +30,5 @@ int memo_byte_lock(int fd, int64_t offset, int mode, int wait) {
     return fcntl(fd, wait ? F_SETLKW : F_SETLK, &lock);
 #endif
 }
+
+_Thread_local intptr_t memo_thread_stripe_storage = 0;

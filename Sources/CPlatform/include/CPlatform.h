@@ -15,4 +15,29 @@ int memo_syncfs(int fd);
 /// `wait` 1 blocks until granted. Returns 0, or -1 with errno set (EAGAIN when the byte
 /// is held and `wait` is 0).
 int memo_byte_lock(int fd, int64_t offset, int mode, int wait);
+
+// ThreadSanitizer's happens-before annotations. The references are weak: under
+// ThreadSanitizer they are its runtime's functions; otherwise they are null and an
+// annotation costs one test (no lookup, and no lazily initialized global on a hit).
+extern void __tsan_acquire(void *address) __attribute__((weak));
+extern void __tsan_release(void *address) __attribute__((weak));
+
+/// Tells ThreadSanitizer that what happened before a `memo_tsan_release(address)`
+/// happened before this point. Does nothing outside ThreadSanitizer.
+static inline void memo_tsan_acquire(const void *address) {
+    if (__tsan_acquire) __tsan_acquire((void *)address);
+}
+
+/// The release matching `memo_tsan_acquire(address)`.
+static inline void memo_tsan_release(const void *address) {
+    if (__tsan_release) __tsan_release((void *)address);
+}
+
+/// The calling thread's stripe number in Memo's entry tables, plus one; 0 until given.
+/// A C thread-local: Swift has none, and `pthread_getspecific` costs a call per read.
+extern _Thread_local intptr_t memo_thread_stripe_storage;
+
+static inline intptr_t memo_thread_stripe(void) { return memo_thread_stripe_storage; }
+
+static inline void memo_set_thread_stripe(intptr_t value) { memo_thread_stripe_storage = value; }
 #endif

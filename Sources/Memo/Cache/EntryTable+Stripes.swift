@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import CPlatform
 import Synchronization
 
 /// The stripes of the table's big-reader lock, each with the touches of the hits made
@@ -17,18 +11,50 @@ import Synchronization
 /// Touches of different threads are applied stripe by stripe: calls that overlap in time
 /// may be ordered either way.
 extension EntryTable {
-    /// One stripe: a lock, the touches recorded under it, and its hit count.
-    final class Stripe: Sendable {
+    /// One stripe: a lock, the touches recorded under it, and its hit count. Stripes
+    /// live in memory the table allocates (``StripeStorage``), where they never move, as a
+    /// lock must not: a class for each cost every hit a retain and a release.
+    struct Stripe: ~Copyable {
         /// Slots of nodes hit, oldest first.
-        let touches = Mutex<[Int32]>([])
+        let touches: Mutex<[Int32]>
         /// Hits counted here since the cache was made. Written only under the stripe's
         /// lock; read by `stats` without it.
         let hits = Atomic<Int>(0)
-        /// Keeps two stripes' locks off one cache line.
-        private let padding: (Int, Int, Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0, 0, 0)
 
         init() {
-            touches.withTrackedLock { $0.reserveCapacity(EntryTable.capacity) }
+            var touches: [Int32] = []
+            touches.reserveCapacity(EntryTable.capacity)
+            self.touches = Mutex(touches)
+        }
+    }
+
+    /// The stripes, each on cache lines of its own so that two threads' hits never write
+    /// the same line. Owned by its table, which frees it in `deinit`.
+    struct StripeStorage {
+        /// Bytes from one stripe to the next: two lines, since the processor fetches lines
+        /// in adjacent pairs.
+        private static var spacing: Int { 128 }
+        private let base: UnsafeMutableRawPointer
+
+        init() {
+            precondition(MemoryLayout<Stripe>.size <= Self.spacing)
+            base = UnsafeMutableRawPointer.allocate(
+                byteCount: EntryTable.stripeCount * Self.spacing, alignment: 64)
+            for index in 0..<EntryTable.stripeCount {
+                (base + index * Self.spacing).initializeMemory(as: Stripe.self, to: Stripe())
+            }
+        }
+
+        /// Stripe `index` (below `stripeCount`).
+        @inline(__always)
+        subscript(index: Int) -> UnsafeMutablePointer<Stripe> {
+            (base + index * Self.spacing).assumingMemoryBound(to: Stripe.self)
+        }
+
+        /// Deinitializes the stripes and frees their memory.
+        func free() {
+            for index in 0..<EntryTable.stripeCount { _ = self[index].deinitialize(count: 1) }
+            base.deallocate()
         }
     }
 
@@ -39,27 +65,27 @@ extension EntryTable {
 
     /// The calling thread's stripe.
     @inline(__always)
-    var currentStripe: Stripe {
+    var currentStripe: UnsafeMutablePointer<Stripe> {
         stripes[ThreadStripe.index & (Self.stripeCount - 1)]
     }
 }
 
-/// Each thread's stripe number, given on its first use and kept in thread-specific data
-/// (stored plus one, so that 0 means "not given yet").
+/// Each thread's stripe number, given on its first use and kept in a C thread-local
+/// variable (stored plus one, so that 0 means "not given yet"): reading it is one load,
+/// where `pthread_getspecific` was a call of twenty instructions on every hit.
 enum ThreadStripe {
-    private static let key: pthread_key_t = {
-        var key = pthread_key_t()
-        precondition(pthread_key_create(&key, nil) == 0, "no thread-specific key left")
-        return key
-    }()
     private static let next = Atomic<Int>(0)
 
+    @inline(__always)
     static var index: Int {
-        let key = self.key
-        let stored = Int(bitPattern: pthread_getspecific(key))
+        let stored = memo_thread_stripe()
         if stored != 0 { return stored - 1 }
+        return assign()
+    }
+
+    private static func assign() -> Int {
         let given = next.add(1, ordering: .relaxed).oldValue
-        pthread_setspecific(key, UnsafeRawPointer(bitPattern: given + 1))
+        memo_set_thread_stripe(given + 1)
         return given
     }
 }

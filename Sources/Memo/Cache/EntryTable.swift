@@ -23,6 +23,9 @@ final class EntryTable: @unchecked Sendable {
     // write, and each stripe lock's release/acquire orders them (ThreadSanitizer checks
     // this under `make tsan`: the locks are annotated, the storage is not).
 
+    /// Where an entry's `value` lies in it.
+    private static var valueOffset: Int { MemoryLayout<Entry>.offset(of: \Entry.value)! }
+
     /// What a hit reads about one entry.
     struct Entry {
         /// The value while it is in memory or being written (`inMemory`); a placeholder
@@ -75,20 +78,21 @@ final class EntryTable: @unchecked Sendable {
         Int(truncatingIfNeeded: key.high >> 58)
     }
 
-    let stripes: [Stripe] = (0..<EntryTable.stripeCount).map { _ in Stripe() }
+    let stripes = StripeStorage()
 
     // MARK: The hit path (one stripe's lock)
 
     /// If `key` is in memory, of type `valueType` and not expired at `now` (nanoseconds;
-    /// ignored when entries never expire), hands its value to `read` where it lies (not
-    /// copied), counts the hit and buffers its touch. `found` is false otherwise: the
+    /// ignored when entries never expire), hands the address of its value to `read` (the
+    /// value is not copied; the address is valid only during `read`), counts the hit and
+    /// buffers its touch. `found` is false otherwise: the
     /// caller asks the state. `full` says the stripe's buffer is full, and the caller
     /// should let the state drain it; `stripe` is the calling thread's stripe number,
     /// for the caller's own striped counts.
     @inline(__always)
     func hit(
         _ key: CacheKey, valueType: ObjectIdentifier, now: Int64,
-        _ read: (any Spillable) -> Void
+        _ read: (UnsafePointer<any Spillable>) -> Void
     ) -> (found: Bool, full: Bool, stripe: Int) {
         let stripeIndex = ThreadStripe.index
         let stripe = stripes[stripeIndex & (Self.stripeCount - 1)]
@@ -96,17 +100,19 @@ final class EntryTable: @unchecked Sendable {
         // which would go through the runtime's generic tuple witnesses.
         var found = false
         var full = false
-        stripe.touches.withTrackedLock { touches in
+        stripe.pointee.touches.withTrackedLock { touches in
             let part = Self.part(of: key)
             guard let position = parts[part].positions[key] else { return }
             let entry = parts[part].entries.address(of: Int(position))
             guard entry.pointee.inMemory, entry.pointee.valueType == valueType,
                 entry.pointee.expiresAt > now
             else { return }
-            read(entry.pointee.value)
+            read(UnsafeRawPointer(entry).advanced(by: Self.valueOffset)
+                .assumingMemoryBound(to: (any Spillable).self))
             touches.append(entry.pointee.slot)
             found = true
-            stripe.hits.store(stripe.hits.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+            stripe.pointee.hits.store(
+                stripe.pointee.hits.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             full = touches.count >= Self.capacity
         }
         return (found, full, stripeIndex)
@@ -114,7 +120,7 @@ final class EntryTable: @unchecked Sendable {
 
     /// Hits counted by the stripes.
     var hits: Int {
-        stripes.reduce(0) { $0 &+ $1.hits.load(ordering: .relaxed) }
+        (0..<Self.stripeCount).reduce(0) { $0 &+ stripes[$1].pointee.hits.load(ordering: .relaxed) }
     }
 
     // MARK: The state's access (every stripe's lock)
@@ -132,10 +138,10 @@ final class EntryTable: @unchecked Sendable {
     private func lockStripes<Result>(
         from index: Int, draining drain: ([Int32]) -> Void, _ body: () -> Result
     ) -> Result {
-        guard index < stripes.count else { return body() }
+        guard index < Self.stripeCount else { return body() }
         // The result crosses the lock's `sending` boundary: boxed, not sent.
         var result: Result?
-        stripes[index].touches.withTrackedLock { touches in
+        stripes[index].pointee.touches.withTrackedLock { touches in
             if !touches.isEmpty {
                 drain(touches)
                 touches.removeAll(keepingCapacity: true)
@@ -151,7 +157,7 @@ final class EntryTable: @unchecked Sendable {
     /// threads, which may be ordered either way, and every state operation drains them
     /// first anyway. The table is not changed, so one stripe's lock is enough.
     func drainCurrentStripe(_ drain: ([Int32]) -> Void) {
-        currentStripe.touches.withTrackedLock { touches in
+        currentStripe.pointee.touches.withTrackedLock { touches in
             guard !touches.isEmpty else { return }
             drain(touches)
             touches.removeAll(keepingCapacity: true)
@@ -216,6 +222,7 @@ final class EntryTable: @unchecked Sendable {
 
     deinit {
         for part in parts.indices { parts[part].entries.free() }
+        stripes.free()
     }
 }
 

@@ -29,7 +29,7 @@ extension SpillingCache {
     /// ``lookup(_:type:function:startingFlight:)``.
     @inline(__always)
     func memoryHit(
-        _ key: CacheKey, type: any Spillable.Type, _ read: (any Spillable) -> Void
+        _ key: CacheKey, type: any Spillable.Type, _ read: (UnsafePointer<any Spillable>) -> Void
     ) -> Int? {
         let (found, full, stripe) = table.hit(
             key, valueType: ObjectIdentifier(type), now: tracksTime ? clock.now.nanoseconds : 0,
@@ -46,7 +46,7 @@ extension SpillingCache {
     /// ``memoryHit(_:type:_:)`` giving the value.
     func memoryHit(_ key: CacheKey, type: any Spillable.Type) -> (any Spillable)? {
         var value: (any Spillable)?
-        _ = memoryHit(key, type: type) { value = $0 }
+        _ = memoryHit(key, type: type) { value = $0.pointee }
         return value
     }
 

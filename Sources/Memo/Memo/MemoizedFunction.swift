@@ -97,20 +97,22 @@ final class MemoizedFunction: Sendable {
     }
 
     /// The result of `key` if it is in memory: the hit path, which the wrappers try before
-    /// ``call(_:_:_:_:)-(_,_,_,()->Spillable)``. The value is read where it lies and not
-    /// copied as an existential (each copy of one is a runtime call).
+    /// ``call(_:_:_:_:)-(_,_,_,()->Spillable)``. The value is read where it lies, as
+    /// `Result` (``ExistentialValue``), and not copied as an existential (each copy of one
+    /// is a runtime call).
     @inlinable
     func cachedResult<Result: Spillable>(forKey key: CacheKey, as _: Result.Type) -> Result? {
         var result: Result?
-        _ = hit(key, Result.self) { result = unbox($0, as: Result.self) }
+        _ = hit(key, Result.self) { result = ExistentialValue.load($0, as: Result.self) }
         return result
     }
 
-    /// Hands the value of `key` to `read` if it is in memory as `type`, and records the
-    /// hit; `false` otherwise.
+    /// Hands the address of `key`'s value to `read` if it is in memory as `type`, and
+    /// records the hit; `false` otherwise.
     @usableFromInline
     func hit(
-        _ key: CacheKey, _ type: any Spillable.Type, _ read: (any Spillable) -> Void
+        _ key: CacheKey, _ type: any Spillable.Type,
+        _ read: (UnsafePointer<any Spillable>) -> Void
     ) -> Bool {
         Memo.withCurrentContext { context in
             guard let stripe = context.cache.memoryHit(key, type: type, read) else {

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Musl)
-    import Musl
-#elseif canImport(Darwin)
-    import Darwin
-#endif
+import CPlatform
 package import Synchronization
 
 extension Mutex where Value: ~Copyable {
@@ -15,31 +9,16 @@ extension Mutex where Value: ~Copyable {
     /// `Mutex<[Int]>` appended to from two threads is enough). This marks the critical
     /// section with ThreadSanitizer's own happens-before annotations, keyed by the
     /// mutex's address (taken by a borrow, so it is not an access to the protected value).
-    /// Without ThreadSanitizer the annotations are absent and this costs one branch.
+    /// Without ThreadSanitizer the annotations are absent and each costs one test.
     @inline(__always)
     package borrowing func withTrackedLock<Result, Failure: Error>(
         _ body: (inout sending Value) throws(Failure) -> sending Result
     ) throws(Failure) -> sending Result {
         let token = withUnsafePointer(to: self) { UnsafeRawPointer($0) }
         return try withLock { (value: inout sending Value) throws(Failure) -> sending Result in
-            ThreadSanitizerAnnotations.acquire?(token)
-            defer { ThreadSanitizerAnnotations.release?(token) }
+            memo_tsan_acquire(token)
+            defer { memo_tsan_release(token) }
             return try body(&value)
-        }
-    }
-}
-
-/// ThreadSanitizer's `__tsan_acquire` / `__tsan_release`, when the process runs under it.
-enum ThreadSanitizerAnnotations {
-    typealias Annotation = @convention(c) (UnsafeRawPointer?) -> Void
-
-    static let acquire: Annotation? = lookup("__tsan_acquire")
-    static let release: Annotation? = lookup("__tsan_release")
-
-    private static func lookup(_ symbol: String) -> Annotation? {
-        // RTLD_DEFAULT: the process's global symbols, where the TSan runtime lives.
-        dlsym(UnsafeMutableRawPointer(bitPattern: 0), symbol).map {
-            unsafeBitCast($0, to: Annotation.self)
         }
     }
 }
