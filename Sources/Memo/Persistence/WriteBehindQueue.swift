@@ -8,7 +8,8 @@ import Synchronization
 /// background worker, or by a caller that needs its work done before it returns (a
 /// removal, a flush, the leader of a single flight). Each batch costs two index
 /// transactions (one reserving its files, one recording them with its other changes),
-/// however many values and touches it holds. The queue is bounded, in operations and in
+/// however many values and touches it holds; its files may be written in parallel, on
+/// the local disk, between the two. The queue is bounded, in operations and in
 /// the bytes of the values it holds (a value that left memory before its write is charged
 /// nowhere else): a caller that finds it full waits for the pending work to be done (the
 /// caller pays for the write rather than the value being dropped, and memory cannot grow

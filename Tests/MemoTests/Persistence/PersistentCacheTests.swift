@@ -77,6 +77,28 @@ struct PersistentCacheTests {
         #expect(stats.failures == 0)
     }
 
+    /// Batches of the write-behind queue write their files several at a time on a real
+    /// disk; every value must still be recorded under its own key, and only once.
+    @Test("many values written several at a time are each recorded once, under their own key")
+    func parallelWrites() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let count = 600
+        do {
+            let writer = try SpillingCache(Self.configuration(path, maxMemory: 64 << 10))
+            for n in 0..<count { writer.store(Self.values(n), forKey: key(n)) }
+            writer.flush()
+            #expect(writer.stats.failures == 0)
+        }
+        let reader = try SpillingCache(Self.configuration(path))
+        #expect(reader.stats.diskEntries == count)
+        #expect(Self.spillFiles(path).count == count)
+        for n in 0..<count {
+            #expect(reader.value(forKey: key(n), as: [Double].self) == Self.values(n))
+        }
+        #expect(reader.stats.diskHits == count)
+    }
+
     @Test("a value found in the directory comes to memory if it fits, exactly the budget too")
     func adoptedByBudget() throws {
         let path = temporaryDirectoryPath()
