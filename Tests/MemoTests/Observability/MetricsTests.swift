@@ -71,7 +71,7 @@ struct MetricsTests {
         _ = cache.value(forKey: CacheKey(hashing: 1), as: Int.self)
         _ = cache.value(forKey: CacheKey(hashing: 2), as: Int.self)
         _ = cache.value(forKey: CacheKey(hashing: 1), as: String.self)
-        _ = try cache.value(forKey: CacheKey(hashing: 3)) { 3 }
+        _ = cache.value(forKey: CacheKey(hashing: 3)) { 3 }
         #expect(counter(metrics, "memo_hits_total") == 1)
         #expect(counter(metrics, "memo_misses_total", [("reason", "new_key")]) == 2)
         #expect(counter(metrics, "memo_misses_total", [("reason", "other_type")]) == 1)

@@ -193,7 +193,7 @@ struct PersistentCacheTests {
         let foreign = [
             "notes.txt", "abc.spill", "\(key(3).hex)-zz.spill", "\(key(4).hex)-5.spill.tmp",
         ]
-        for name in foreign { fm.createFile(atPath: "\(path)/\(name)", contents: Data([7])) }
+        for name in foreign { _ = fm.createFile(atPath: "\(path)/\(name)", contents: Data([7])) }
 
         let cache = try SpillingCache(Self.configuration(path))
         cache.store(Self.values(1), forKey: key(1))
@@ -218,7 +218,7 @@ struct PersistentCacheTests {
             ], maxBytes: nil, owner: getpid())
         // A dead writer may have left the file, or only its temporary name.
         for name in [dead, dead + ".tmp", live, live + ".tmp"] {
-            FileManager.default.createFile(atPath: "\(path)/\(name)", contents: Data([1]))
+            _ = FileManager.default.createFile(atPath: "\(path)/\(name)", contents: Data([1]))
         }
         _ = try SpillingCache(Self.configuration(path))
         #expect(!FileManager.default.fileExists(atPath: "\(path)/\(dead)"))

@@ -18,7 +18,7 @@ struct SpillFixtureV2Tests {
         #expect(
             try SpillFileFormat.decode(
                 try Fixtures.bytes("spill/v2-string.spill"), key: CacheKey(hashing: "fixture", 2),
-                as: String.self, function: .none) == "spilled 🌍")
+                as: String.self, function: StoredFunction.none) == "spilled 🌍")
         #expect(
             try SpillFileFormat.decode(
                 try Fixtures.bytes("spill/v2-int.spill"), key: CacheKey(hashing: "fixture", 3),
