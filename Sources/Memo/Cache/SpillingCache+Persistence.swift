@@ -197,7 +197,8 @@ extension SpillingCache {
                             SpillIndexEntry(
                                 key: job.key, function: job.function.name,
                                 version: job.function.version,
-                                valueType: SpillFileFormat.typeFingerprint(of: type(of: job.value)),
+                                valueType: SpillFileFormat.typeFingerprint(
+                                    of: ExistentialValue.heldType(of: job.value)),
                                 fileName: job.fileName, size: fileBytes, storedAt: wallNow,
                                 lastUsedAt: wallNow)))
                 } catch {

@@ -33,4 +33,14 @@ enum ExistentialValue {
         let box = container.load(as: UnsafeRawPointer.self)
         return box.load(fromByteOffset: (2 * word + alignmentMask) & ~alignmentMask, as: Value.self)
     }
+
+    /// The type `value` is held as: the type the existential was made from. For an
+    /// instance of a subclass that is the class it was returned as (`Shape`), where
+    /// `type(of:)` gives the subclass (`Square`); a cache that recorded the latter would
+    /// never find the value when asked for a `Shape`, and a memoized function returning
+    /// `Shape` would compute on every call.
+    static func heldType(of value: any Spillable) -> any Spillable.Type {
+        func open<Value: Spillable>(_: Value) -> any Spillable.Type { Value.self }
+        return open(value)
+    }
 }

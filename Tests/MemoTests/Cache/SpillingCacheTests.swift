@@ -221,4 +221,16 @@ struct SpillingCacheTests {
         configuration.persistent = true
         #expect(throws: SpillIndexError.self) { try SpillingCache(configuration) }
     }
+
+    @Test("a spilled value of a subclass reloads as the class it was stored as")
+    func subclassValueReloads() throws {
+        // Nothing fits in memory: the value goes straight to disk and comes back from it.
+        let h = try CacheHarness(maxMemory: 1)
+        let key = CacheKey(hashing: "shape")
+        h.cache.store(Square(sides: 3) as Shape, forKey: key)
+        #expect(h.cache.stats.diskEntries == 1)
+        #expect(h.cache.value(forKey: key, as: Shape.self)?.sides == 3)
+        #expect(h.cache.stats.diskHits == 1)
+        #expect(h.cache.stats.failures == 0)
+    }
 }

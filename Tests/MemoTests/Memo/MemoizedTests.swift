@@ -78,6 +78,20 @@ struct MemoizedTests {
         #expect(runs.value == 3)
     }
 
+    @Test("a result of a subclass hits as the class the function returns")
+    func subclassResult() {
+        let runs = Counter()
+        let make = Memo.memoized(name: "shape") { (sides: Int) -> Shape in
+            runs.increment()
+            return Square(sides: sides)
+        }
+        #expect(make(4).sides == 4)
+        #expect(make(4).sides == 4)
+        #expect(make(4) is Square)
+        #expect(runs.value == 1)
+        #expect(Memo.stats.hits == 2)
+    }
+
     @Test("a cached nil is a hit")
     func cachedNil() {
         let runs = Counter()

@@ -99,6 +99,21 @@ struct PersistentCacheTests {
         #expect(reader.stats.diskHits == count)
     }
 
+    @Test("a value of a subclass is found after a reopen as the class it was stored as")
+    func subclassValueReopens() throws {
+        let path = temporaryDirectoryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let key = CacheKey(hashing: "shape")
+        do {
+            let writer = try SpillingCache(Self.configuration(path))
+            writer.store(Square(sides: 5) as Shape, forKey: key)
+            writer.flush()
+        }
+        let reader = try SpillingCache(Self.configuration(path))
+        #expect(reader.value(forKey: key, as: Shape.self)?.sides == 5)
+        #expect(reader.stats.diskHits == 1)
+    }
+
     @Test("a value found in the directory comes to memory if it fits, exactly the budget too")
     func adoptedByBudget() throws {
         let path = temporaryDirectoryPath()

@@ -86,3 +86,14 @@ func temporaryDirectoryPath(_ label: String = #function) -> String {
     let name = "memo-tests-\(getpid())-\(UUID().uuidString.prefix(8))"
     return FileManager.default.temporaryDirectory.appendingPathComponent(name).path
 }
+
+/// A result type whose instances are of a subclass: what a cache records of a value is
+/// the type it was returned as (`Shape`), not the instance's class (`Square`).
+class Shape: Codable, Spillable, @unchecked Sendable {
+    // Sendable: immutable (one `let`), and so is its subclass.
+    let sides: Int
+    init(sides: Int) { self.sides = sides }
+}
+
+/// The subclass of `Shape` whose instances functions return.
+final class Square: Shape, @unchecked Sendable {}  // Sendable: as `Shape`.
