@@ -44,7 +44,8 @@ if only == "profile-hit" {
 
 /// A scratch directory for spill files, removed at the end: under `/tmp`, or under
 /// `$MEMO_BENCH_DIR` (to compare file systems, such as a tmpfs against the disk).
-let scratch = "\(getenv("MEMO_BENCH_DIR").map { String(cString: $0) } ?? "/tmp")/memo-bench-\(getpid())"
+let scratch =
+    "\(getenv("MEMO_BENCH_DIR").map { String(cString: $0) } ?? "/tmp")/memo-bench-\(getpid())"
 mkdir(scratch, 0o700)
 defer { Scenarios.removeTree(scratch) }
 

@@ -175,7 +175,8 @@ struct CacheState {
         clock += 1
         nextGeneration += 1
         let node = Node(
-            key: key, valueType: ObjectIdentifier(ExistentialValue.heldType(of: value)), generation: nextGeneration,
+            key: key, valueType: ObjectIdentifier(ExistentialValue.heldType(of: value)),
+            generation: nextGeneration,
             lastAccess: clock, charge: charge, fileBytes: 0, previous: -1, next: -1,
             position: 0, function: functionID(function), tier: .memory,
             file: writesEveryValue ? .pending : .none)
@@ -303,7 +304,8 @@ struct CacheState {
         clock += 1
         let fits = charge <= maxMemory
         let node = Node(
-            key: key, valueType: ObjectIdentifier(ExistentialValue.heldType(of: value)), generation: generation,
+            key: key, valueType: ObjectIdentifier(ExistentialValue.heldType(of: value)),
+            generation: generation,
             lastAccess: clock, charge: charge, fileBytes: fileBytes, previous: -1, next: -1,
             position: 0, function: functionID(function), tier: fits ? .memory : .disk,
             file: .kept)

@@ -21,7 +21,9 @@ final class EntryTable: @unchecked Sendable {
     // written only while every stripe's lock is held (`exclusively`, and `deinit`, when
     // nothing else can reach the table). A write therefore never overlaps a read or another
     // write, and each stripe lock's release/acquire orders them (ThreadSanitizer checks
-    // this under `make tsan`: the locks are annotated, the storage is not).
+    // this under `make tsan`: the locks are annotated, the storage is not). `stripes` is
+    // memory allocated once, in `init`, and freed in `deinit`; in between, threads reach
+    // it only through each stripe's `Mutex` and `Atomic`, which are Sendable.
 
     /// Where an entry's `value` lies in it.
     private static var valueOffset: Int { MemoryLayout<Entry>.offset(of: \Entry.value)! }
@@ -107,8 +109,9 @@ final class EntryTable: @unchecked Sendable {
             guard entry.pointee.inMemory, entry.pointee.valueType == valueType,
                 entry.pointee.expiresAt > now
             else { return }
-            read(UnsafeRawPointer(entry).advanced(by: Self.valueOffset)
-                .assumingMemoryBound(to: (any Spillable).self))
+            read(
+                UnsafeRawPointer(entry).advanced(by: Self.valueOffset)
+                    .assumingMemoryBound(to: (any Spillable).self))
             touches.append(entry.pointee.slot)
             found = true
             stripe.pointee.hits.store(

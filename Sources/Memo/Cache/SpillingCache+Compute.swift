@@ -259,7 +259,8 @@ extension SpillingCache {
     ) throws -> (any Spillable)? {
         switch flightOutcome {
         case .success(let value):
-            guard ObjectIdentifier(ExistentialValue.heldType(of: value)) == ObjectIdentifier(type) else {
+            guard ObjectIdentifier(ExistentialValue.heldType(of: value)) == ObjectIdentifier(type)
+            else {
                 return nil
             }
             withState { $0.recordHit(fromDisk: false) }

@@ -177,7 +177,8 @@ extension SpillingCache {
         }
         var files: [Result<Int, any Error>] = []
         if reservationFailure == nil {
-            files = writeFiles(batch.compactMap { if case .write(let job) = $0 { job } else { nil } })
+            files = writeFiles(
+                batch.compactMap { if case .write(let job) = $0 { job } else { nil } })
         }
         var written: [(job: CacheState.SpillJob, fileBytes: Int?, failure: String?)] = []
         var changes: [SpillIndexChange] = []

@@ -187,7 +187,9 @@ public final class SpillingCache: Sendable {
         forKey key: CacheKey, as type: Value.Type = Value.self
     ) -> Value? {
         var hit: Value?
-        if memoryHit(key, type: Value.self, { hit = ExistentialValue.load($0, as: Value.self) }) != nil {
+        if memoryHit(key, type: Value.self, { hit = ExistentialValue.load($0, as: Value.self) })
+            != nil
+        {
             FunctionMetrics.recordHit(metrics?.unretainedDirect)
             return hit
         }

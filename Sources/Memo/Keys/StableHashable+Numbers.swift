@@ -7,22 +7,30 @@ extension Bool: StableHashable, StableHashableNumber {
 
 extension Int8: StableHashable, StableHashableNumber {
     @inlinable static var stableTag: StableTypeTag { .int8 }
-    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) { hasher.write(self) }
+    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) {
+        hasher.write(self)
+    }
 }
 
 extension Int16: StableHashable, StableHashableNumber {
     @inlinable static var stableTag: StableTypeTag { .int16 }
-    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) { hasher.write(self) }
+    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) {
+        hasher.write(self)
+    }
 }
 
 extension Int32: StableHashable, StableHashableNumber {
     @inlinable static var stableTag: StableTypeTag { .int32 }
-    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) { hasher.write(self) }
+    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) {
+        hasher.write(self)
+    }
 }
 
 extension Int64: StableHashable, StableHashableNumber {
     @inlinable static var stableTag: StableTypeTag { .int64 }
-    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) { hasher.write(self) }
+    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) {
+        hasher.write(self)
+    }
 }
 
 /// `Int` is always encoded as 8 bytes, so a key computed on a 32-bit platform equals the
@@ -36,22 +44,30 @@ extension Int: StableHashable, StableHashableNumber {
 
 extension UInt8: StableHashable, StableHashableNumber {
     @inlinable static var stableTag: StableTypeTag { .uint8 }
-    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) { hasher.write(self) }
+    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) {
+        hasher.write(self)
+    }
 }
 
 extension UInt16: StableHashable, StableHashableNumber {
     @inlinable static var stableTag: StableTypeTag { .uint16 }
-    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) { hasher.write(self) }
+    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) {
+        hasher.write(self)
+    }
 }
 
 extension UInt32: StableHashable, StableHashableNumber {
     @inlinable static var stableTag: StableTypeTag { .uint32 }
-    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) { hasher.write(self) }
+    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) {
+        hasher.write(self)
+    }
 }
 
 extension UInt64: StableHashable, StableHashableNumber {
     @inlinable static var stableTag: StableTypeTag { .uint64 }
-    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) { hasher.write(self) }
+    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) {
+        hasher.write(self)
+    }
 }
 
 extension UInt: StableHashable, StableHashableNumber {
@@ -64,13 +80,17 @@ extension UInt: StableHashable, StableHashableNumber {
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension Int128: StableHashable, StableHashableNumber {
     @inlinable static var stableTag: StableTypeTag { .int128 }
-    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) { hasher.write(self) }
+    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) {
+        hasher.write(self)
+    }
 }
 
 @available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
 extension UInt128: StableHashable, StableHashableNumber {
     @inlinable static var stableTag: StableTypeTag { .uint128 }
-    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) { hasher.write(self) }
+    @inlinable @inline(__always) func writeUntagged(into hasher: inout StableHasher) {
+        hasher.write(self)
+    }
 }
 
 /// Floating-point values are encoded by their bit pattern: `0.0` and `-0.0` are different

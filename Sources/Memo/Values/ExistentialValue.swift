@@ -16,7 +16,8 @@ enum ExistentialValue {
     /// The value `existential` holds, which must be of type `Value` (its metadata is
     /// checked; any other type goes through ``unbox(_:as:)``).
     @inlinable @inline(__always)
-    static func load<Value>(_ existential: UnsafePointer<any Spillable>, as _: Value.Type) -> Value {
+    static func load<Value>(_ existential: UnsafePointer<any Spillable>, as _: Value.Type) -> Value
+    {
         let word = MemoryLayout<UnsafeRawPointer>.size
         let container = UnsafeRawPointer(existential)
         let metadata = container.load(fromByteOffset: 3 * word, as: UnsafeRawPointer.self)
