@@ -75,9 +75,11 @@ def run_tests():
     except subprocess.TimeoutExpired:
         return "caught"  # a hang is a failure too (the suite normally takes seconds)
     finally:
-        # A mutant can leave a worker process the tests spawned spinning after the tests
-        # gave up on it; it would slow every later run (and any benchmark) on the machine.
+        # A mutant can leave a process spinning: a worker the tests spawned, or, after a
+        # timeout, the test binary itself (the timeout kills `swift test`, not its child).
+        # Either would slow every later run (and any benchmark) on the machine.
         subprocess.run(["pkill", "-KILL", "-f", r"\.build/.*/debug/memo-(fleet-)?worker"])
+        subprocess.run(["pkill", "-KILL", "-f", r"\.build/.*/debug/MemoPackageTests\.xctest"])
     return "caught" if test.returncode != 0 else "survived"
 
 
