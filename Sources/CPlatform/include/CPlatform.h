@@ -16,21 +16,32 @@ int memo_syncfs(int fd);
 /// is held and `wait` is 0).
 int memo_byte_lock(int fd, int64_t offset, int mode, int wait);
 
-// ThreadSanitizer's happens-before annotations. The references are weak: under
-// ThreadSanitizer they are its runtime's functions; otherwise they are null and an
-// annotation costs one test (no lookup, and no lazily initialized global on a hit).
+// ThreadSanitizer's happens-before annotations, for `Mutex`, whose futex calls it does
+// not see on Linux. The references are weak: under ThreadSanitizer they are its
+// runtime's functions; otherwise they are null and an annotation costs one test (no
+// lookup, and no lazily initialized global on a hit). Elsewhere they do nothing.
+#if defined(__linux__)
 extern void __tsan_acquire(void *address) __attribute__((weak));
 extern void __tsan_release(void *address) __attribute__((weak));
+#endif
 
 /// Tells ThreadSanitizer that what happened before a `memo_tsan_release(address)`
 /// happened before this point. Does nothing outside ThreadSanitizer.
 static inline void memo_tsan_acquire(const void *address) {
+#if defined(__linux__)
     if (__tsan_acquire) __tsan_acquire((void *)address);
+#else
+    (void)address;
+#endif
 }
 
 /// The release matching `memo_tsan_acquire(address)`.
 static inline void memo_tsan_release(const void *address) {
+#if defined(__linux__)
     if (__tsan_release) __tsan_release((void *)address);
+#else
+    (void)address;
+#endif
 }
 
 /// The calling thread's stripe number in Memo's entry tables, plus one; 0 until given.
