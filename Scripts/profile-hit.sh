@@ -9,6 +9,7 @@ swift build -c release --product memo-bench >/dev/null
 binary=$(mktemp /tmp/memo-bench-profile.XXXXXX)
 trap 'rm -f "$binary" "$binary".out.*' EXIT
 cp "$(swift build -c release --show-bin-path)/memo-bench" "$binary"
+chmod 755 "$binary"  # mktemp made it 0600, and cp keeps the mode of a file it overwrites
 strip --strip-debug "$binary"
 count() {
     valgrind --tool=callgrind --callgrind-out-file="$binary.out.$1" "$binary" profile-hit "$1" 2>&1 |
