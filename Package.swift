@@ -80,7 +80,8 @@ let package = Package(
             ],
             path: "Benchmarks/memo-bench"
         ),
-        .executableTarget(name: "memo-worker", dependencies: ["Memo"], path: "Tests/memo-worker"),
+        .executableTarget(
+            name: "memo-worker", dependencies: ["Memo", "MemoTesting"], path: "Tests/memo-worker"),
         .executableTarget(
             name: "memo-fleet-worker", dependencies: ["Memo", "MemoPostgres"],
             path: "Tests/memo-fleet-worker"),

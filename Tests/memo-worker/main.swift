@@ -26,6 +26,15 @@
 //       body sleeps SLEEP_MS, prints `computed K` and returns the key's value. Every
 //       returned value is checked. Prints `failures F` and, last, `wrong W`.
 //
+//   overwrite DIR KEYS LATENCY_MS
+//       Stores rounds of values of keys 0..<KEYS, round after round, until killed, through
+//       a disk that sleeps LATENCY_MS before every file write (faster than the disk can
+//       keep up). Prints `round R` at the start of each round.
+//   read-overwritten DIR KEYS
+//       Reads keys 0..<KEYS, accepting any round's value of each key, and prints
+//       `found F wrong W missing M`, then `dangling D`: index rows naming a missing file
+//       (counted before the reads, which remove such rows).
+//
 // MAXDISK is a byte count (the directory-wide budget); absent, the directory is unbounded.
 #if canImport(Glibc)
     import Glibc
@@ -35,6 +44,7 @@
     import Darwin
 #endif
 import Memo
+import MemoTesting
 
 /// The key space of `churn`.
 let churnKeyCount = 200
@@ -69,11 +79,26 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
+/// Key `i`'s value of round `round` in `overwrite`: the key, the round, then 62 doubles
+/// that depend on both.
+func overwriteValue(_ i: Int, round: Int) -> [Double] {
+    [Double(i), Double(round)] + (0..<62).map { Double(i * 7 + round * 13 + $0) }
+}
+
+/// Whether `value` is some round's value of key `i`.
+func isOverwriteValue(_ value: [Double], of i: Int) -> Bool {
+    guard value.count == 64, value[0] == Double(i), let round = Int(exactly: value[1]) else {
+        return false
+    }
+    return value == overwriteValue(i, round: round)
+}
+
 func usage(_ message: String) -> Never {
     printError("memo-worker: \(message)")
     printError(
         "usage: memo-worker write DIR N [MAXDISK] | read DIR N | "
-            + "churn DIR SEED STEPS MAXDISK | compute DIR KEYS SLEEP_MS [MAXDISK]")
+            + "churn DIR SEED STEPS MAXDISK | compute DIR KEYS SLEEP_MS [MAXDISK] | "
+            + "overwrite DIR KEYS LATENCY_MS | read-overwritten DIR KEYS")
     exit(2)
 }
 
@@ -188,6 +213,55 @@ case "compute":
     }
     print("failures \(cache.stats.failures)")
     print("wrong \(wrong)")
+
+case "overwrite":
+    let count = integer(arguments, 2, "KEYS")
+    let latency = integer(arguments, 3, "LATENCY_MS")
+    let slowDisk = FaultInjectingFileSystem(wrapping: LocalFileSystem())
+    slowDisk.inject(.init(.write, on: .always, action: .latency(.milliseconds(latency))))
+    var configuration = CacheConfiguration()
+    configuration.directory = directory
+    configuration.persistent = true
+    configuration.maxMemory = .megabytes(1)
+    configuration.fileSystem = slowDisk
+    let cache: SpillingCache
+    do {
+        cache = try SpillingCache(configuration)
+    } catch {
+        printError("memo-worker: cannot open \(directory): \(error)")
+        exit(1)
+    }
+    for round in 0... {
+        print("round \(round)")
+        for i in 0..<count { cache.store(overwriteValue(i, round: round), forKey: workerKey(i)) }
+    }
+
+case "read-overwritten":
+    let count = integer(arguments, 2, "KEYS")
+    // Checked before reading: a read removes a row whose file is gone.
+    let dangling: Int
+    do {
+        let report = try MaintainedDirectory(path: directory).verify(repair: false)
+        dangling = report.findings.count { $0.kind == .missingFile }
+    } catch {
+        printError("memo-worker: cannot verify \(directory): \(error)")
+        exit(1)
+    }
+    let cache = openCache(directory, maxMemory: .megabytes(1), maxDisk: nil)
+    var (found, wrong, missing) = (0, 0, 0)
+    for i in 0..<count {
+        guard let value = cache.value(forKey: workerKey(i), as: [Double].self) else {
+            missing += 1
+            continue
+        }
+        found += 1
+        if !isOverwriteValue(value, of: i) {
+            wrong += 1
+            printError("memo-worker: key \(i) read a value of another key or round")
+        }
+    }
+    print("found \(found) wrong \(wrong) missing \(missing)")
+    print("dangling \(dangling)")
 
 default:
     usage("unknown subcommand \(command)")

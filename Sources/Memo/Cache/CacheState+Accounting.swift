@@ -80,6 +80,10 @@ extension CacheState {
         if reportsMetrics { metricEvents.spills += 1 }
     }
 
+    /// Writes of a persistent directory not done because their value was superseded or
+    /// removed before its turn.
+    mutating func recordSkippedWrites(_ count: Int) { stats.skippedWrites += count }
+
     mutating func recordEviction() {
         stats.evictions += 1
         if reportsMetrics { metricEvents.evictions += 1 }

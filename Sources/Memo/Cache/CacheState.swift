@@ -170,7 +170,19 @@ struct CacheState {
         function: StoredFunction = .none, now: Duration
     ) -> (jobs: [SpillJob], removals: [UInt64: CacheKey]) {
         var removals: [UInt64: CacheKey] = [:]
-        if let slot = slot(of: key) { removeEntry(at: slot, into: &removals) }
+        if let slot = slot(of: key) {
+            // In a persistent directory the replaced value is superseded, not removed: its
+            // recorded file stays the key's value until the new one is recorded, whose
+            // index transaction makes it obsolete (and only then is it deleted). Removing
+            // its entry first would leave the key with no value if the process died
+            // before the new file was recorded.
+            if writesEveryValue {
+                var superseded: [UInt64: CacheKey] = [:]
+                removeEntry(at: slot, into: &superseded)
+            } else {
+                removeEntry(at: slot, into: &removals)
+            }
+        }
         forgotten.remove(key)
         clock += 1
         nextGeneration += 1
@@ -372,6 +384,20 @@ struct CacheState {
         case .disk, .free:
             if fileBytes != nil { removals[job.generation] = job.key }
             return false
+        }
+    }
+
+    /// Whether `job` is still its entry's write: the entry holds the job's generation and
+    /// waits for its file. A job that is not has been superseded by a newer value of the
+    /// key, or its entry was removed; it is never current again.
+    func isPendingWrite(_ job: SpillJob) -> Bool {
+        guard let slot = slot(of: job.key), nodes[slot].generation == job.generation else {
+            return false
+        }
+        switch nodes[slot].tier {
+        case .writing: return true
+        case .memory: return nodes[slot].file == .pending
+        case .disk, .free: return false
         }
     }
 

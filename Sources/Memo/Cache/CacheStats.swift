@@ -19,6 +19,10 @@ public struct CacheStats: Sendable, Equatable, CustomStringConvertible {
     public var expirations = 0
     /// Spill or load I/O failures and corrupt spill files.
     public var failures = 0
+    /// Writes to a persistent directory not done because a newer value of the same key
+    /// was already queued, or the entry was removed, before the write's turn: disk work
+    /// saved under overwrite pressure.
+    public var skippedWrites = 0
     /// Bytes charged for in-memory entries: `memoryCost + entryOverhead` each.
     public var memoryBytes = 0
     /// Entries held in memory.

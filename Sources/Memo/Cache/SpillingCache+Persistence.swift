@@ -154,95 +154,191 @@ extension SpillingCache {
         }
     }
 
-    /// One batch: reserve the files in the index, write them, record them (with the
-    /// batch's other changes) in one transaction, report to the state, then delete the
-    /// files nothing refers to any more and release their reservations. Two index
-    /// transactions, however many values and changes the batch holds.
+    /// One batch: skip the writes already superseded or removed, reserve the other files
+    /// in the index, write them, record those still current (with the batch's other
+    /// changes) in one transaction, report to the state, then delete the files nothing
+    /// refers to any more and release their reservations. Two index transactions, however
+    /// many values and changes the batch holds.
+    ///
+    /// The rule that keeps a killed process from losing what it recorded: a file an index
+    /// row names is deleted only after the transaction that stops naming it has committed.
+    /// A value *superseded* by a newer one of its key keeps its row (and file) until the
+    /// newer value is recorded, whose insert makes it obsolete; a value *removed* (a
+    /// removal, a clear, an expiry) has its row removed first and its file deleted after.
     private func process(_ batch: [WriteBehindQueue.Operation], persistence: Persistence) {
-        let wallNow = Duration.sinceUnixEpoch
-        // The files are announced before they exist, so that if this process dies between
-        // writing them and recording them, the next to open the directory deletes them.
-        let reservations = batch.compactMap { operation -> SpillIndexChange? in
-            guard case .write(let job) = operation else { return nil }
-            return .reserve(fileName: job.fileName, owner: PersistentDirectory.processID)
+        let jobs = batch.compactMap { if case .write(let job) = $0 { job } else { nil } }
+        // A write whose entry changed before its turn is not done at all: under overwrite
+        // pressure the disk goes to the newest values.
+        var outcomes = withState { state in
+            let outcomes = jobs.map { state.isPendingWrite($0) ? WriteOutcome.written(0) : .skipped }
+            state.recordSkippedWrites(outcomes.count { $0 == .skipped })
+            return outcomes
         }
-        var reservationFailure: String?
-        if !reservations.isEmpty {
-            do {
-                _ = try persistence.index.apply(
-                    reservations, maxBytes: nil, owner: PersistentDirectory.processID)
-            } catch {
-                reservationFailure = String(describing: error)
+        let toWrite = jobs.indices.filter { outcomes[$0] != .skipped }
+        if let failure = reserve(toWrite.map { jobs[$0] }, persistence: persistence) {
+            for index in toWrite { outcomes[index] = .failed("index: \(failure)", reserved: false) }
+        } else {
+            let results = writeFiles(toWrite.map { jobs[$0] })
+            for (index, result) in zip(toWrite, results) {
+                switch result {
+                case .success(let bytes): outcomes[index] = .written(bytes)
+                case .failure(let error):
+                    outcomes[index] = .failed(String(describing: error), reserved: true)
+                }
+            }
+            abandonChangedWrites(jobs, &outcomes)
+        }
+        record(batch, jobs: jobs, outcomes: outcomes, persistence: persistence)
+    }
+
+    /// What became of one write of a batch.
+    private enum WriteOutcome: Equatable {
+        /// Superseded or removed before its turn: nothing written, nothing reserved.
+        case skipped
+        /// Written, then its entry changed before the transaction: deleted, not recorded;
+        /// its reservation is released.
+        case abandoned
+        /// Written, this many bytes, to be recorded.
+        case written(Int)
+        /// Not written; `reserved` when its reservation is to be released.
+        case failed(String, reserved: Bool)
+
+        /// Whether the batch reserved the write's file (and so must release it).
+        var holdsReservation: Bool {
+            switch self {
+            case .skipped: false
+            case .abandoned, .written: true
+            case .failed(_, let reserved): reserved
             }
         }
-        var files: [Result<Int, any Error>] = []
-        if reservationFailure == nil {
-            files = writeFiles(
-                batch.compactMap { if case .write(let job) = $0 { job } else { nil } })
+    }
+
+    /// Announces the files of `jobs` before they exist, so that if this process dies
+    /// between writing them and recording them, the next to open the directory deletes
+    /// them. Returns why the reservation failed, if it did (then nothing is written).
+    private func reserve(_ jobs: [CacheState.SpillJob], persistence: Persistence) -> String? {
+        guard !jobs.isEmpty else { return nil }
+        do {
+            _ = try persistence.index.apply(
+                jobs.map { .reserve(fileName: $0.fileName, owner: PersistentDirectory.processID) },
+                maxBytes: nil, owner: PersistentDirectory.processID)
+            return nil
+        } catch {
+            return String(describing: error)
         }
-        var written: [(job: CacheState.SpillJob, fileBytes: Int?, failure: String?)] = []
+    }
+
+    /// Files written for entries that changed while they were written are not recorded:
+    /// recording one would make the key's recorded file obsolete for a value that is
+    /// already gone. Such a file is deleted now (it is only reserved: no row names it).
+    private func abandonChangedWrites(
+        _ jobs: [CacheState.SpillJob], _ outcomes: inout [WriteOutcome]
+    ) {
+        let written = jobs.indices.filter {
+            if case .written = outcomes[$0] { true } else { false }
+        }
+        guard !written.isEmpty else { return }
+        let changed = withState { state in written.filter { !state.isPendingWrite(jobs[$0]) } }
+        for index in changed {
+            try? fileSystem.removeFile(atPath: "\(directory)/\(jobs[index].fileName)")
+            outcomes[index] = .abandoned
+        }
+    }
+
+    /// The batch's transaction (the written files' entries and the other changes, in the
+    /// batch's order), then the state's report and the deletions after the commit.
+    private func record(
+        _ batch: [WriteBehindQueue.Operation], jobs: [CacheState.SpillJob],
+        outcomes: [WriteOutcome], persistence: Persistence
+    ) {
+        let wallNow = Duration.sinceUnixEpoch
+        var reports: [(job: CacheState.SpillJob, fileBytes: Int?, failure: String?)] = []
         var changes: [SpillIndexChange] = []
         var deletions: [String] = []
+        var next = 0
         for operation in batch {
             switch operation {
             case .write(let job):
-                if let reservationFailure {
-                    written.append((job, nil, "index: \(reservationFailure)"))
-                    continue
+                let outcome = outcomes[next]
+                next += 1
+                switch outcome {
+                case .skipped:
+                    break
+                case .abandoned:
+                    changes.append(.release(fileName: job.fileName))
+                case .written(let fileBytes):
+                    reports.append((job, fileBytes, nil))
+                    changes.append(.insert(indexEntry(for: job, size: fileBytes, at: wallNow)))
+                    changes.append(.release(fileName: job.fileName))
+                case .failed(let failure, let reserved):
+                    reports.append((job, nil, failure))
+                    if reserved { changes.append(.release(fileName: job.fileName)) }
                 }
-                do {
-                    let fileBytes = try files[written.count].get()
-                    written.append((job, fileBytes, nil))
-                    changes.append(
-                        .insert(
-                            SpillIndexEntry(
-                                key: job.key, function: job.function.name,
-                                version: job.function.version,
-                                valueType: SpillFileFormat.typeFingerprint(
-                                    of: ExistentialValue.heldType(of: job.value)),
-                                fileName: job.fileName, size: fileBytes, storedAt: wallNow,
-                                lastUsedAt: wallNow)))
-                } catch {
-                    written.append((job, nil, String(describing: error)))
-                }
-                changes.append(.release(fileName: job.fileName))
             case .change(let change, let deleting):
                 changes.append(change)
                 if let deleting { deletions.append(deleting) }
             }
         }
-
         var outcome: SpillIndexOutcome?
-        var indexFailure: String?
         if !changes.isEmpty {
             do {
                 outcome = try persistence.index.apply(
                     changes, maxBytes: persistence.maxDisk, owner: PersistentDirectory.processID)
             } catch {
-                indexFailure = String(describing: error)
+                // Nothing of this batch is recorded: its files are garbage (deleted below,
+                // then released), its values are written again if they leave memory, its
+                // removals are retried on lookup.
+                // The changes' own deletions wait: their rows were not removed.
+                let failure = "index: \(error)"
+                var garbage: [String] = []
+                var released: [WriteBehindQueue.Operation] = []
+                for index in reports.indices where reports[index].fileBytes != nil {
+                    garbage.append(reports[index].job.fileName)
+                    reports[index].fileBytes = nil
+                    reports[index].failure = failure
+                }
+                for (index, job) in jobs.enumerated() where outcomes[index].holdsReservation {
+                    released.append(.change(.release(fileName: job.fileName), deleting: nil))
+                }
+                if reports.isEmpty { recordFailure("index update failed: \(error)") }
+                deleteThenRelease(garbage, followUps: released, persistence: persistence)
+                report(reports, outcome: nil, persistence: persistence)
+                return
             }
         }
-        if let indexFailure {
-            // Nothing of this batch is recorded: its files are garbage, its values are
-            // written again if they leave memory, its removals are retried on lookup.
-            for index in written.indices where written[index].fileBytes != nil {
-                deletions.append(written[index].job.fileName)
-                written[index].fileBytes = nil
-                written[index].failure = "index: \(indexFailure)"
-            }
-            if written.isEmpty { recordFailure("index update failed: \(indexFailure)") }
-        }
+        let followUps = report(reports, outcome: outcome, persistence: persistence)
+        // Files the transaction left without an entry, reserved for this process until
+        // they are deleted.
+        let dropped = (outcome?.obsoleteFiles ?? []) + (outcome?.evicted.map(\.fileName) ?? [])
+        deleteThenRelease(
+            deletions + dropped,
+            followUps: followUps + dropped.map { .change(.release(fileName: $0), deleting: nil) },
+            persistence: persistence)
+    }
 
-        var garbage: [UInt64: CacheKey] = [:]
+    /// Tells the state what the batch's writes came to, logs their failures, and returns
+    /// the follow-up changes for entries removed while their file was being recorded.
+    @discardableResult
+    private func report(
+        _ reports: [(job: CacheState.SpillJob, fileBytes: Int?, failure: String?)],
+        outcome: SpillIndexOutcome?, persistence: Persistence
+    ) -> [WriteBehindQueue.Operation] {
         var followUps: [WriteBehindQueue.Operation] = []
         let (failuresBefore, failuresAfter) = withState { state in
             let before = state.stats.failures
-            for (job, fileBytes, _) in written {
+            for (job, fileBytes, _) in reports {
+                var garbage: [UInt64: CacheKey] = [:]
                 let current = state.completeSpill(job, fileBytes: fileBytes, removals: &garbage)
-                if fileBytes != nil, !current {
-                    // Recorded in the index, but the entry changed meanwhile.
+                guard fileBytes != nil, !current else { continue }
+                // Recorded, but the entry changed during the transaction. Superseded (the
+                // state holds a newer value of the key, on its way to the index): the file
+                // stays the key's recorded value until that one's insert replaces it.
+                // Removed: the row goes first, the file after that commit.
+                if state.slot(of: job.key) == nil {
                     followUps.append(
-                        .change(.remove(key: job.key, fileName: job.fileName), deleting: nil))
+                        .change(
+                            .remove(key: job.key, fileName: job.fileName),
+                            deleting: job.fileName))
                 }
             }
             if let outcome {
@@ -251,29 +347,35 @@ extension SpillingCache {
             }
             return (before, state.stats.failures)
         }
-        for case let (job, _, failure?) in written {
+        for case let (job, _, failure?) in reports {
             logFailure(
                 "write of \(job.key.hex) failed: \(failure)", from: failuresBefore,
                 to: failuresAfter)
         }
-        // Files the transaction left without an entry, reserved for this process until
-        // they are deleted.
-        let dropped = (outcome?.obsoleteFiles ?? []) + (outcome?.evicted.map(\.fileName) ?? [])
-        deletions += dropped
-        if indexFailure != nil, reservationFailure == nil {
-            // The releases were lost with the transaction; the files are deleted below.
-            followUps += written.map { .change(.release(fileName: $0.job.fileName), deleting: nil) }
-        }
-        for (generation, key) in garbage {
-            deletions.append(SpillDirectory.fileName(for: key, generation: generation))
-        }
+        return followUps
+    }
+
+    /// Deletes spill files nothing names any more, then queues `followUps` (the releases
+    /// of their reservations, and removals still to do).
+    private func deleteThenRelease(
+        _ deletions: [String], followUps: [WriteBehindQueue.Operation], persistence: Persistence
+    ) {
         for name in Set(deletions) where PersistentDirectory.isSpillFileName(name) {
             try? fileSystem.removeFile(atPath: "\(directory)/\(name)")
         }
-        followUps += dropped.map { .change(.release(fileName: $0), deleting: nil) }
         if !followUps.isEmpty {
             _ = persistence.queue.enqueue(followUps)
         }
+    }
+
+    /// The index entry recording `job`'s file.
+    private func indexEntry(
+        for job: CacheState.SpillJob, size: Int, at wallNow: Duration
+    ) -> SpillIndexEntry {
+        SpillIndexEntry(
+            key: job.key, function: job.function.name, version: job.function.version,
+            valueType: SpillFileFormat.typeFingerprint(of: ExistentialValue.heldType(of: job.value)),
+            fileName: job.fileName, size: size, storedAt: wallNow, lastUsedAt: wallNow)
     }
 
     /// Writes the files of `jobs`, several at a time on the local disk: most of what a
@@ -296,6 +398,13 @@ extension SpillingCache {
 
     /// How many files a batch writes at once: one per core, up to four.
     private static let parallelWriters = max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
+
+    /// Stops the write-behind worker of a persistent cache: its batches are then done only
+    /// by ``drainPendingForTests()``, a removal, a flush or a full queue, so a test knows
+    /// what each batch holds.
+    package func holdWriteBehindForTests() {
+        persistence?.queue.holdWorker()
+    }
 
     /// Does the pending batches now, without synchronizing: for tests that simulate a
     /// process killed after its queue was written.

@@ -42,6 +42,8 @@ final class WriteBehindQueue: Sendable {
         var pendingBytes = 0
         /// Whether a background drain is scheduled.
         var workerScheduled = false
+        /// Whether no background drain is ever scheduled (tests drive the batches).
+        var workerHeld = false
     }
 
     /// Operations that may be pending before a caller waits for them to be done.
@@ -78,11 +80,17 @@ final class WriteBehindQueue: Sendable {
             if state.pending.count > capacity || state.pendingBytes > byteCapacity {
                 return .drainNow
             }
-            guard !state.workerScheduled else { return .nothing }
+            guard !state.workerScheduled, !state.workerHeld else { return .nothing }
             state.workerScheduled = true
             let onlyTouches = state.pending.allSatisfy(\.isTouch)
             return .scheduleWorker(delay: onlyTouches ? .milliseconds(50) : .zero)
         }
+    }
+
+    /// Stops scheduling background drains: pending work is done only by ``runNow(_:)``
+    /// (or when the queue is full), so a test decides where each batch begins.
+    func holdWorker() {
+        state.withTrackedLock { $0.workerHeld = true }
     }
 
     /// Runs `drain` on the serial queue after `delay`, without waiting.
