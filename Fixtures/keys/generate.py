@@ -17,7 +17,8 @@ TAG = dict(bool=0x01, int8=0x02, int16=0x03, int32=0x04, int64=0x05, int=0x06,
            uint8=0x07, uint16=0x08, uint32=0x09, uint64=0x0A, uint=0x0B, float=0x0C,
            double=0x0D, int128=0x0E, uint128=0x0F, string=0x10, substring=0x11,
            sequence=0x20, numeric=0x21, none=0x30, some=0x31, dictionary=0x40, set=0x41,
-           range=0x50, closedRange=0x51, duration=0x52, raw=0x60, cacheKey=0x70)
+           range=0x50, closedRange=0x51, duration=0x52, raw=0x60, cacheKey=0x70,
+           date=0xA0, uuid=0xA1, url=0xA2, data=0xA3, decimal=0xA4)
 
 FMT = dict(bool="<B", int8="<b", int16="<h", int32="<i", int64="<q", int="<q", uint8="<B",
            uint16="<H", uint32="<I", uint64="<Q", uint="<Q", float="<f", double="<d")
@@ -140,6 +141,20 @@ CASES = [
     ("pack.a.bc", string("a") + string("bc")),
     ("pack.1.'1'", num("int", 1) + string("1")),
     ("pack.spectrum", string("spectrum") + numeric_array("double", [0.5, 0.25]) + num("int", 1024)),
+    # Foundation's types. Date: seconds since 2001-01-01 as a double's bits, -0.0 as 0.0.
+    ("date.reference", tag("date") + struct.pack("<Q", 0)),
+    ("date.-0", tag("date") + struct.pack("<Q", 0)),
+    ("date.1e9", tag("date") + struct.pack("<d", 1e9)),
+    ("uuid", tag("uuid") + bytes.fromhex("E621E1F8C36C495A93FC0C247A3E6E5F")),
+    # URL: the relative string, then the base's absolute string as an optional.
+    ("url.absolute", tag("url") + string("https://example.org/a?b=1") + tag("none")),
+    ("url.relative", tag("url") + string("b/c") + tag("some") + string("https://example.org/a/")),
+    ("data.012", tag("data") + length(3) + bytes([0, 1, 2])),
+    ("data.empty", tag("data") + length(0)),
+    # Decimal: its compact decimal string.
+    ("decimal.1.00", tag("decimal") + string("1")),
+    ("decimal.-12.5", tag("decimal") + string("-12.5")),
+    ("decimal.-0", tag("decimal") + string("0")),
 ]
 
 if __name__ == "__main__":

@@ -42,4 +42,11 @@
 
     case rawRepresentable = 0x60
     case cacheKey = 0x70
+
+    /// Foundation's types (`StableHashable+Foundation.swift`).
+    case date = 0xA0
+    case uuid = 0xA1
+    case url = 0xA2
+    case data = 0xA3
+    case decimal = 0xA4
 }

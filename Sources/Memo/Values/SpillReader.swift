@@ -81,6 +81,14 @@ public struct SpillReader: ~Copyable {
         }
     }
 
+    /// Calls `body` with the next `count` raw bytes, in place: they are valid only during
+    /// the call.
+    mutating func withBytes<Result>(
+        count: Int, _ body: (UnsafeRawBufferPointer) throws -> Result
+    ) throws -> Result {
+        try body(try take(count))
+    }
+
     /// Reads `count` raw bytes.
     public mutating func readBytes(count: Int) throws(SpillDecodingError) -> [UInt8] {
         Array(try take(count))

@@ -62,6 +62,19 @@ public struct SpillWriter: Sendable {
         count += byteCount
     }
 
+    /// Appends a byte count and a block of raw memory, kept by reference when large (as
+    /// ``writeArray(_:)`` keeps an array).
+    mutating func writeBlock(_ block: some SpillRawBlock) {
+        write(UInt64(block.byteCount))
+        if block.byteCount >= Self.referenceThreshold {
+            flushBuffer()
+            chunks.append(.array(block))
+        } else {
+            block.withBytes { buffer.append(contentsOf: $0) }
+        }
+        count += block.byteCount
+    }
+
     /// Appends raw bytes with no length prefix.
     public mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) {
         buffer.append(contentsOf: bytes)

@@ -1,3 +1,4 @@
+import Foundation
 import Memo
 import Testing
 
@@ -69,6 +70,18 @@ private let samples: [String: CacheKey] = {
         "pack.1.'1'": CacheKey(hashing: 1, "1"),
     ]
     samples["pack.spectrum"] = CacheKey(hashing: "spectrum", [0.5, 0.25], 1024)
+    samples["date.reference"] = CacheKey(hashing: Date(timeIntervalSinceReferenceDate: 0))
+    samples["date.-0"] = CacheKey(hashing: Date(timeIntervalSinceReferenceDate: -0.0))
+    samples["date.1e9"] = CacheKey(hashing: Date(timeIntervalSinceReferenceDate: 1e9))
+    samples["uuid"] = CacheKey(hashing: UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!)
+    samples["url.absolute"] = CacheKey(hashing: URL(string: "https://example.org/a?b=1")!)
+    samples["url.relative"] = CacheKey(
+        hashing: URL(string: "b/c", relativeTo: URL(string: "https://example.org/a/"))!)
+    samples["data.012"] = CacheKey(hashing: Data([0, 1, 2]))
+    samples["data.empty"] = CacheKey(hashing: Data())
+    samples["decimal.1.00"] = CacheKey(hashing: Decimal(string: "1.00")!)
+    samples["decimal.-12.5"] = CacheKey(hashing: Decimal(string: "-12.50")!)
+    samples["decimal.-0"] = CacheKey(hashing: Decimal(string: "-0")!)
     return samples
 }()
 
@@ -90,11 +103,13 @@ struct GoldenKeyTests {
 
     @Test("all golden digests are distinct, except the containers that share an encoding")
     func digestsAreDistinct() {
-        let shared: Set<String> = ["array.int", "contiguousarray.int"]
+        let shared: [Set<String>] = [
+            ["array.int", "contiguousarray.int"], ["date.reference", "date.-0"],
+        ]
         var byDigest: [CacheKey: [String]] = [:]
         for (name, key) in samples { byDigest[key, default: []].append(name) }
         for names in byDigest.values where names.count > 1 {
-            #expect(Set(names) == shared, "\(names) share a digest")
+            #expect(shared.contains(Set(names)), "\(names) share a digest")
         }
     }
 }
