@@ -75,7 +75,7 @@ let package = Package(
         .executableTarget(
             name: "memo-bench",
             dependencies: [
-                "Memo", "Cxxhash", "MemoPostgres",
+                "Memo", "MemoTesting", "Cxxhash", "MemoPostgres",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             path: "Benchmarks/memo-bench"

@@ -4,6 +4,7 @@
     import Darwin
 #endif
 import Memo
+import MemoTesting
 
 /// Scenarios 9 and 10: persistent directories.
 extension Scenarios {
@@ -130,5 +131,54 @@ extension Scenarios {
             name: "10 persistent store", ours: oursRate, baseline: baselineRate,
             unit: "stores/s", ratio: oursRate / baselineRate, target: 0.8, direction: .atLeast,
             note: "2,000 x 16 KiB stores, written and indexed, vs spilled by a 1 MiB cache")
+    }
+
+    /// Scenario 14: a writer overwriting 50 keys 200 times each (10,000 stores of 4 KiB)
+    /// behind a disk that takes 1 ms per file write, then flushed: files written per store
+    /// with superseded writes skipped, beside the same writer writing every one (the release
+    /// before), and the same stores of 10,000 distinct keys (nothing to skip).
+    static func overwritesBehindSlowDisk(directory: String) throws -> [BenchmarkResult] {
+        let (keys, rounds) = (50, 200)
+        let value = [UInt8](repeating: 7, count: 4096)
+        func run(_ name: String, distinct: Bool, skipping: Bool) throws -> (Double, Double) {
+            let slow = FaultInjectingFileSystem(wrapping: LocalFileSystem())
+            slow.inject(.init(.write, on: .always, action: .latency(.milliseconds(1))))
+            var configuration = CacheConfiguration()
+            configuration.directory = "\(directory)/\(name)"
+            configuration.persistent = true
+            configuration.maxMemory = .mebibytes(64)
+            configuration.fileSystem = slow
+            let cache = try SpillingCache(configuration)
+            if !skipping { cache.writeSupersededValuesForBenchmarks() }
+            let start = ContinuousClock.now
+            for round in 0..<rounds {
+                for key in 0..<keys {
+                    cache.store(value, forKey: CacheKey(hashing: distinct ? round : 0, key))
+                }
+            }
+            cache.flush()
+            let elapsed = ContinuousClock.now - start
+            let writes = slow.injectedFaults.count
+            cache.removeAll()
+            cache.retire()
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            return (Double(writes) / Double(keys * rounds), seconds)
+        }
+        let (skipped, skippedTime) = try run("overwrite-skip", distinct: false, skipping: true)
+        let (written, writtenTime) = try run("overwrite-all", distinct: false, skipping: false)
+        let (distinct, distinctTime) = try run("overwrite-none", distinct: true, skipping: true)
+        return [
+            BenchmarkResult(
+                name: "14 overwrites, files/store", ours: skipped, baseline: written,
+                unit: "files", ratio: skipped / written, target: 0.5, direction: .atMost,
+                note: "50 keys x 200 overwrites behind a 1 ms disk: superseded writes skipped "
+                    + "vs all written (\(Report.number(skippedTime)) s vs "
+                    + "\(Report.number(writtenTime)) s)"),
+            BenchmarkResult(
+                name: "14b distinct keys, files/store", ours: distinct, baseline: 1,
+                unit: "files", ratio: distinct, target: 1, direction: .atLeast,
+                note: "the same 10,000 stores of distinct keys: every one written "
+                    + "(\(Report.number(distinctTime)) s)"),
+        ]
     }
 }

@@ -70,6 +70,9 @@ try scenario("10 persistent store") {
     try Scenarios.persistentStoreThroughput(directory: scratch)
 }
 try scenario("11 metrics on a hit") { try Scenarios.metricsOnHit() }
+try scenarios("14 overwrites behind a slow disk") {
+    try Scenarios.overwritesBehindSlowDisk(directory: scratch)
+}
 if Scenarios.Server.current == nil, only == nil || "12 shared tier".hasPrefix(only!) {
     print("12, 13: no PostgreSQL server (make bench starts one); the shared tier is not measured")
 }
