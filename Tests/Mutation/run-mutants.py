@@ -62,6 +62,15 @@ MUTANTS = [
     ("a reloaded value does not keep its file", C + "CacheState.swift",
      "            nodes[slot].file = .kept\n            keptFiles += 1\n            clock += 1",
      "            nodes[slot].file = .none\n            keptFiles += 1\n            clock += 1"),
+    # What a crash keeps (issue 26): a superseded value stays recorded until its successor is.
+    ("a store in a persistent directory removes the superseded value's row first", C + "CacheState.swift",
+     "removeEntry(at: slot, into: &superseded)", "removeEntry(at: slot, into: &removals)"),
+    ("writes superseded before their turn are written anyway", C + "SpillingCache+Persistence.swift",
+     "!skips || state.isPendingWrite($0) ?", "!skips || state.isPendingWrite($0) || $0.generation > 0 ?"),
+    ("a file superseded during its transaction has its row removed at once", C + "SpillingCache+Persistence.swift",
+     "if state.slot(of: job.key) == nil {", "if true {"),
+    ("a failed transaction deletes the files its removals named", C + "SpillingCache+Persistence.swift",
+     "deleteThenRelease(garbage, followUps: released", "deleteThenRelease(garbage + deletions, followUps: released"),
 ]
 
 

@@ -170,7 +170,7 @@ extension SpillingCache {
         // A write whose entry changed before its turn is not done at all: under overwrite
         // pressure the disk goes to the newest values.
         let skips = persistence.skipsSupersededWrites.load(ordering: .relaxed)
-        var outcomes = withState { state in
+        var outcomes: [WriteOutcome] = withState { state in
             let outcomes = jobs.map {
                 !skips || state.isPendingWrite($0) ? WriteOutcome.written(0) : .skipped
             }

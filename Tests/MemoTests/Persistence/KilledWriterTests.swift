@@ -77,10 +77,23 @@ struct KilledWriterTests {
         // superseded).
         files.onWrite(number: 2) { cache.store(Self.value(4, 2), forKey: Self.keys[2]) }
         index.onApply(number: 2) { cache.store(Self.value(5, 3), forKey: Self.keys[3]) }
+        // The next batch writes key 2's round 4 and key 3's round 5 (the 6th and 7th
+        // writes); round 5's fails, and key 3 keeps its round 3 until a successor is
+        // recorded.
+        files.onWrite(number: 7) { throw Refused() }
         for key in 0..<5 { store(3, key) }
+        cache.drainPendingForTests()
+        // Round 5 of key 3 is superseded by round 6 before its turn, and round 6's write
+        // fails: key 3 keeps the round it recorded.
+        store(6, 3)
+        files.onWrite(number: 2) { throw Refused() }
         cache.drainPendingForTests()
         cache.drainPendingForTests()
         store(6, 5)
+        cache.drainPendingForTests()
+        // The removal's transaction fails: nothing is removed, and no file is deleted.
+        index.onApply(number: 1) { throw Refused() }
+        remove(4)
         remove(4)
         store(7, 0)
         store(8, 0)
@@ -141,6 +154,9 @@ struct KilledWriterTests {
 
 /// Why a killed writer's step failed.
 struct Killed: Error {}
+
+/// A failure a hook injects (a write or a transaction refused), short of a kill.
+struct Refused: Error {}
 
 /// Counts the steps of a writer and kills it at one of them.
 final class KillSwitch: Sendable {
@@ -207,32 +223,47 @@ final class CommitTracker: Sendable {
     func recorded(_ key: Int) -> Recorded? { recorded.withLock { $0[key] } }
 }
 
+/// Actions to run before the nth call from when each was added.
+final class Hooks: Sendable {
+    private let pending = Mutex<[(remaining: Int, action: @Sendable () throws -> Void)]>([])
+
+    func add(_ number: Int, _ action: @escaping @Sendable () throws -> Void) {
+        pending.withLock { $0.append((number, action)) }
+    }
+
+    /// Counts a call, and runs the actions whose call it is (outside the lock: an action
+    /// may call into the cache).
+    func run() throws {
+        let due = pending.withLock { pending -> [@Sendable () throws -> Void] in
+            for index in pending.indices { pending[index].remaining -= 1 }
+            let due = pending.filter { $0.remaining == 0 }.map(\.action)
+            pending.removeAll { $0.remaining <= 0 }
+            return due
+        }
+        for action in due { try action() }
+    }
+}
+
 /// A file system whose mutations are steps of a ``KillSwitch``, with a hook that runs
 /// before a chosen write.
 final class KillableFileSystem: SpillFileSystem {
     let wrapped: InMemoryFileSystem
     let kill: KillSwitch
-    private let hook = Mutex<(remaining: Int, action: (@Sendable () -> Void)?)>((0, nil))
+    private let hooks = Hooks()
 
     init(wrapping wrapped: InMemoryFileSystem, kill: KillSwitch) {
         self.wrapped = wrapped
         self.kill = kill
     }
 
-    /// Runs `action` before the `number`th file write from now.
-    func onWrite(number: Int, _ action: @escaping @Sendable () -> Void) {
-        hook.withLock { $0 = (number, action) }
+    /// Runs `action` before the `number`th file write from now; if it throws, that write
+    /// fails.
+    func onWrite(number: Int, _ action: @escaping @Sendable () throws -> Void) {
+        hooks.add(number, action)
     }
 
     func writeFile(atPath path: String, contents: SpillFileContents) throws {
-        let action = hook.withLock { hook -> (@Sendable () -> Void)? in
-            guard hook.action != nil else { return nil }
-            hook.remaining -= 1
-            guard hook.remaining == 0 else { return nil }
-            defer { hook.action = nil }
-            return hook.action
-        }
-        action?()
+        try hooks.run()
         try kill.step()
         try wrapped.writeFile(atPath: path, contents: contents)
     }
@@ -273,7 +304,7 @@ final class KillableIndex: SpillIndex {
     let wrapped: InMemorySpillIndex
     let kill: KillSwitch
     let tracker: CommitTracker
-    private let hook = Mutex<(remaining: Int, action: (@Sendable () -> Void)?)>((0, nil))
+    private let hooks = Hooks()
 
     init(wrapping wrapped: InMemorySpillIndex, kill: KillSwitch, tracker: CommitTracker) {
         self.wrapped = wrapped
@@ -281,22 +312,16 @@ final class KillableIndex: SpillIndex {
         self.tracker = tracker
     }
 
-    /// Runs `action` before the `number`th transaction from now.
-    func onApply(number: Int, _ action: @escaping @Sendable () -> Void) {
-        hook.withLock { $0 = (number, action) }
+    /// Runs `action` before the `number`th transaction from now; if it throws, that
+    /// transaction fails.
+    func onApply(number: Int, _ action: @escaping @Sendable () throws -> Void) {
+        hooks.add(number, action)
     }
 
     func apply(_ changes: [SpillIndexChange], maxBytes: Int?, owner: Int32) throws
         -> SpillIndexOutcome
     {
-        let action = hook.withLock { hook -> (@Sendable () -> Void)? in
-            guard hook.action != nil else { return nil }
-            hook.remaining -= 1
-            guard hook.remaining == 0 else { return nil }
-            defer { hook.action = nil }
-            return hook.action
-        }
-        action?()
+        try hooks.run()
         try kill.step()
         let outcome = try wrapped.apply(changes, maxBytes: maxBytes, owner: owner)
         tracker.committed(changes, index: wrapped)
