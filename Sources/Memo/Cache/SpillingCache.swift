@@ -226,11 +226,17 @@ public final class SpillingCache: Sendable {
     /// (for a persistent cache, every entry of the directory, whichever process wrote it).
     /// Counters of past events (hits, misses…) are kept.
     public func removeAll() {
-        withState { $0.removeAll() }
+        let lastGeneration = withState { state in
+            state.removeAll()
+            return state.nextGeneration
+        }
         if persistence != nil {
             perform([.change(.removeAll(function: nil), deleting: nil)])
         } else {
-            SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
+            // Files of values stored since, by other threads, stay: their entries are live.
+            SpillDirectory.clean(
+                directory, owned: ownsDirectory, fileSystem: fileSystem,
+                throughGeneration: lastGeneration)
         }
     }
 

@@ -37,14 +37,37 @@ enum SpillDirectory {
         return "\(base)/memo-\(geteuid())-\(getpid())-\(String(random, radix: 16))"
     }
 
-    /// Removes every spill file in `directory`, and the directory itself when `owned`.
-    /// Errors are ignored: this is best-effort cleanup of files nobody will read.
-    static func clean(_ directory: String, owned: Bool, fileSystem: any SpillFileSystem) {
+    /// Removes every spill file in `directory` (with `throughGeneration`, only those of
+    /// that generation or older), and the directory itself when `owned` and empty. Errors
+    /// are ignored: this is best-effort cleanup of files nobody will read.
+    ///
+    /// `removeAll()` empties the cache's state first and then cleans through the last
+    /// generation it had: a value stored meanwhile, by another thread, has a newer
+    /// generation, and its file (perhaps being written at that moment) stays.
+    static func clean(
+        _ directory: String, owned: Bool, fileSystem: any SpillFileSystem,
+        throughGeneration last: UInt64? = nil
+    ) {
         guard let names = try? fileSystem.contentsOfDirectory(atPath: directory) else { return }
         for name in names where isSpillFileName(name) {
+            if let last, let generation = generation(of: name), generation > last { continue }
             try? fileSystem.removeFile(atPath: "\(directory)/\(name)")
         }
         if owned { try? fileSystem.removeDirectory(atPath: directory) }
+    }
+
+    /// The generation a spill file's name (or its temporary's) records.
+    static func generation(of name: String) -> UInt64? {
+        var base = Substring(name)
+        if base.hasSuffix(temporarySuffix) {
+            base = base.dropLast(temporarySuffix.utf8.count)
+        } else if base.hasSuffix(fileSuffix) {
+            base = base.dropLast(fileSuffix.utf8.count)
+        } else {
+            return nil
+        }
+        guard let dash = base.lastIndex(of: "-") else { return nil }
+        return UInt64(base[base.index(after: dash)...], radix: 16)
     }
 }
 
