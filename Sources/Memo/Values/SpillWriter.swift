@@ -75,6 +75,24 @@ public struct SpillWriter: Sendable {
         count += block.byteCount
     }
 
+    /// Appends a length and the compact encoding of `value`, encoded straight into the
+    /// payload (no intermediate copy). On error nothing is appended.
+    mutating func writeCodable<Value: Encodable>(_ value: Value) throws {
+        let lengthAt = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: 8))
+        do {
+            try CompactCoding.encode(value, appendingTo: &buffer)
+        } catch {
+            buffer.removeSubrange(lengthAt...)
+            throw error
+        }
+        let length = buffer.count - lengthAt - 8
+        withUnsafeBytes(of: UInt64(length).littleEndian) { bytes in
+            buffer.replaceSubrange(lengthAt..<lengthAt + 8, with: bytes)
+        }
+        count += 8 + length
+    }
+
     /// Appends raw bytes with no length prefix.
     public mutating func writeBytes(_ bytes: UnsafeRawBufferPointer) {
         buffer.append(contentsOf: bytes)

@@ -52,4 +52,26 @@ struct CodableFixtureTests {
             reopened.value(forKey: CodableFixtures.windowKey, as: FixtureWindow.self)
                 == CodableFixtures.window)
     }
+
+    @Test("today's payloads are the compact encoding, and memoryCost is its size")
+    func compactPayloads() throws {
+        let contents = try SpillFileFormat.encode(
+            CodableFixtures.peaks, key: CodableFixtures.peaksKey(0), function: .none)
+        var stream = SpillFileStream(bytes: contents.bytes)
+        let header = try SpillFileFormat.verify(from: &stream)
+        let payload = Array(contents.bytes[header.headerSize...])
+        // [FixturePeak]: a count, then each element's length and payload.
+        // Smaller than the property lists of the same values (the fixture, same header).
+        let plist = try Fixtures.bytes("codable/v2-plist-peaks.spill")
+        var plistStream = SpillFileStream(bytes: plist)
+        let plistHeader = try SpillFileFormat.verify(from: &plistStream)
+        #expect(payload.count < (plist.count - plistHeader.headerSize) * 2 / 3)
+        #expect(payload[16] == CompactCoding.formatVersion)
+        let peak = CodableFixtures.peaks[1]
+        #expect(peak.memoryCost == max(MemoryLayout<FixturePeak>.size, try CompactCoding.encodedCount(of: peak)))
+        #expect(
+            try SpillFileFormat.decode(
+                contents.bytes, key: CodableFixtures.peaksKey(0), as: [FixturePeak].self)
+                == CodableFixtures.peaks)
+    }
 }
