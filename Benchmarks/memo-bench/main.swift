@@ -70,6 +70,9 @@ try scenario("10 persistent store") {
     try Scenarios.persistentStoreThroughput(directory: scratch)
 }
 try scenario("11 metrics on a hit") { try Scenarios.metricsOnHit() }
+try scenarios("15 Codable spill round trip") {
+    try Scenarios.codableSpillRoundTrip(directory: scratch)
+}
 try scenarios("14 overwrites behind a slow disk") {
     try Scenarios.overwritesBehindSlowDisk(directory: scratch)
 }
