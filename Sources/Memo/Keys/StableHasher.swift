@@ -27,6 +27,9 @@ public struct StableHasher: ~Copyable {
     @usableFromInline var count: Int = 0
     /// XXH3 streaming state, created on the first overflow of the inline buffer.
     @usableFromInline var stream: OpaquePointer? = nil
+    /// Whether a value written could not be encoded (its `encode(to:)` threw): the digest
+    /// then keys nothing, and a memoized call runs uncached.
+    @usableFromInline var unkeyable = false
 
     /// Creates an empty hasher.
     @inlinable public init() {}
@@ -93,6 +96,20 @@ public struct StableHasher: ~Copyable {
     /// Appends a length, always as 8 bytes so the encoding does not depend on `Int`'s width.
     @inlinable mutating func write(length: Int) {
         write(UInt64(length))
+    }
+
+    /// Whether a value written could not be keyed: its `Encodable` conformance threw while
+    /// ``StableEncoder`` encoded it. The digest is then unique (16 random bytes were
+    /// written), so it never equals another call's key.
+    @inlinable public var isUnkeyable: Bool { unkeyable }
+
+    /// Marks the hasher unkeyable and writes 16 random bytes, so that a digest taken anyway
+    /// matches no other.
+    package mutating func markUnkeyable() {
+        unkeyable = true
+        var random = SystemRandomNumberGenerator()
+        write(random.next() as UInt64)
+        write(random.next() as UInt64)
     }
 
     /// Appends the encoding of `value`: shorthand for `value.stableHash(into: &self)`.

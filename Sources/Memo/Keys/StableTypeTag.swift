@@ -43,6 +43,20 @@
     case rawRepresentable = 0x60
     case cacheKey = 0x70
 
+    /// An `Encodable` value keyed by ``StableEncoder``: the tag, the type's name, the root.
+    case encodable = 0x80
+    /// A keyed container: count, then per field (in key order) the key as a string and
+    /// the field's encoding.
+    case encodedKeyed = 0x81
+    /// An unkeyed container: count, then the elements in order.
+    case encodedUnkeyed = 0x82
+    /// An explicit nil (`encodeNil`).
+    case encodedNil = 0x83
+    /// A `StableHashable` value inside an encoded one, by the digest of its own encoding.
+    case stableDigest = 0x84
+    /// A value that asked for no container at all.
+    case encodedEmpty = 0x85
+
     /// Foundation's types (`StableHashable+Foundation.swift`).
     case date = 0xA0
     case uuid = 0xA1
