@@ -17,7 +17,8 @@ public struct CacheStats: Sendable, Equatable, CustomStringConvertible {
     public var evictions = 0
     /// Entries dropped because their `timeToLive` passed.
     public var expirations = 0
-    /// Spill or load I/O failures and corrupt spill files.
+    /// Spill or load I/O failures, corrupt spill files, and memoized calls that could not
+    /// be keyed (an argument's `encode(to:)` threw) and so ran uncached.
     public var failures = 0
     /// Writes to a persistent directory not done because a newer value of the same key
     /// was already queued, or the entry was removed, before the write's turn: disk work

@@ -422,6 +422,11 @@ extension SpillingCache {
         persistence?.queue.runNow { drainQueue() }
     }
 
+    /// Counts a failure that its caller logs itself.
+    func countFailure() {
+        withState { $0.recordFailure() }
+    }
+
     /// Counts and logs a failure outside any batch.
     func recordFailure(_ message: String) {
         let (before, after) = withState { state in

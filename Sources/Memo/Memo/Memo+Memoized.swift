@@ -24,7 +24,9 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) -> Result in
-            let key = function.key(repeat each argument)
+            guard let key = function.key(repeat each argument) else {
+                return function.uncached { body(repeat each argument) }
+            }
             if let hit = function.cachedResult(forKey: key, as: Result.self) { return hit }
             return unbox(
                 function.call(
@@ -48,7 +50,9 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) throws -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) throws -> Result in
-            let key = function.key(repeat each argument)
+            guard let key = function.key(repeat each argument) else {
+                return try function.uncached { try body(repeat each argument) }
+            }
             if let hit = function.cachedResult(forKey: key, as: Result.self) { return hit }
             return unbox(
                 try function.call(
@@ -72,7 +76,9 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) async -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) async -> Result in
-            let key = function.key(repeat each argument)
+            guard let key = function.key(repeat each argument) else {
+                return await function.uncached { await body(repeat each argument) }
+            }
             if let hit = function.cachedResult(forKey: key, as: Result.self) { return hit }
             return unbox(
                 await function.call(
@@ -95,7 +101,9 @@ extension Memo {
     ) -> @Sendable (repeat each Argument) async throws -> Result {
         let function = MemoizedFunction(identity: name ?? "\(fileID):\(line)", version: version)
         return { (argument: repeat each Argument) async throws -> Result in
-            let key = function.key(repeat each argument)
+            guard let key = function.key(repeat each argument) else {
+                return try await function.uncached { try await body(repeat each argument) }
+            }
             if let hit = function.cachedResult(forKey: key, as: Result.self) { return hit }
             return unbox(
                 try await function.call(
@@ -145,7 +153,9 @@ extension Memo {
             ) -> Result
     ) -> @Sendable (repeat each Argument) -> Result {
         return { (argument: repeat each Argument) -> Result in
-            let key = function.key(repeat each argument)
+            guard let key = function.key(repeat each argument) else {
+                return function.uncached { body(recursiveCall(function, body), repeat each argument) }
+            }
             if let hit = function.cachedResult(forKey: key, as: Result.self) { return hit }
             return unbox(
                 function.call(

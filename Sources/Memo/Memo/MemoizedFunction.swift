@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 
 /// What a `Memo.memoized` wrapper knows of its function: its identity and version, from
@@ -23,6 +24,8 @@ final class MemoizedFunction: Sendable {
     /// from `lastBinding` stays valid after another thread replaces it. One per context
     /// the function was called in: the shared one, and each isolated one of a test.
     private let bindings = Mutex<[RecordBinding]>([])
+    /// Whether a call that could not be keyed was logged (once per function).
+    private let loggedUnkeyable = Atomic(false)
 
     /// A context and this function's record in it.
     final class RecordBinding: Sendable {
@@ -46,15 +49,45 @@ final class MemoizedFunction: Sendable {
     /// The name in `Memo.report()`: the identity, and the version when not 0.
     var reportName: String { version == 0 ? identity : "\(identity) v\(version)" }
 
-    /// The key of one call.
+    /// The key of one call; `nil` when an argument cannot be keyed (its `Encodable`
+    /// conformance threw), and the call then runs uncached.
     @inlinable
-    func key<each Argument: StableHashable>(_ argument: repeat each Argument) -> CacheKey {
+    func key<each Argument: StableHashable>(_ argument: repeat each Argument) -> CacheKey? {
         // `CacheKey(hashing: functionKey, repeat each argument)`, with the function key
         // written directly: through the pack, each value's encoding is a witness call.
         var hasher = StableHasher()
         functionKey.stableHash(into: &hasher)
         repeat (each argument).stableHash(into: &hasher)
-        return hasher.finalize()
+        let unkeyable = hasher.unkeyable
+        let key = hasher.finalize()
+        return unkeyable ? nil : key
+    }
+
+    /// Runs `body` for a call whose arguments cannot be keyed: uncached, never another
+    /// call's result. Counted as a miss (``MissReason/unkeyable``) and a failure, and
+    /// logged once per function.
+    @usableFromInline
+    func uncached<Result>(_ body: () throws -> Result) rethrows -> Result {
+        recordUnkeyable()
+        return try body()
+    }
+
+    /// ``uncached(_:)`` for an async body.
+    @usableFromInline
+    func uncached<Result>(_ body: () async throws -> Result) async rethrows -> Result {
+        recordUnkeyable()
+        return try await body()
+    }
+
+    private func recordUnkeyable() {
+        let context = Memo.currentContext
+        record(in: context).record(.miss(.unkeyable), computeTime: nil)
+        context.cache.countFailure()
+        guard !loggedUnkeyable.exchange(true, ordering: .relaxed) else { return }
+        let why = StableEncoder.lastFailure.withLock { $0 } ?? "its encode(to:) threw"
+        context.cache.logger.warning(
+            "a call of \(reportName) cannot be keyed, so it runs uncached (logged once)",
+            metadata: ["function": "\(reportName)", "error": "\(why)"])
     }
 
     private func record(in context: MemoContext) -> FunctionRecord {

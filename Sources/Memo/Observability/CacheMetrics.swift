@@ -115,6 +115,7 @@ extension MissReason {
         case .corrupt: 3
         case .otherType: 4
         case .versionChanged: 5
+        case .unkeyable: 6
         }
     }
 }

@@ -19,6 +19,9 @@ public enum MissReason: String, Sendable, Hashable, CaseIterable, CustomStringCo
     /// Stored by another version of the same function (persistent directories): the
     /// function's `version` changed since.
     case versionChanged = "version_changed"
+    /// Not looked up at all: an argument's `Encodable` conformance threw while it was
+    /// keyed, so the call ran uncached (and counted a failure).
+    case unkeyable
 
     /// The reason as `Memo.report()` shows it: "new key", "version changed".
     public var description: String {
