@@ -68,7 +68,7 @@ let package = Package(
             path: "Sources/memo"
         ),
         // The demos' workload (synthetic signals, a naive DFT), shared by both demos.
-        .target(name: "DemoWorkload"),
+        .target(name: "DemoWorkload", dependencies: ["Memo"]),
         .executableTarget(name: "memo-demo", dependencies: ["Memo", "DemoWorkload"]),
         .executableTarget(
             name: "memo-fleet-demo", dependencies: ["Memo", "MemoPostgres", "DemoWorkload"]),
@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(
             name: "MemoTests",
             dependencies: [
-                "Memo", "MemoTesting", "Cxxhash",
+                "Memo", "MemoTesting", "Cxxhash", "DemoWorkload",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -1,3 +1,4 @@
+import DemoWorkload
 import Memo
 
 /// Keys printed by `memo-demo keys`, for the cross-process test.
@@ -7,5 +8,10 @@ enum DemoKeys {
         ("text", CacheKey(hashing: "héllo", Int64(-1), true)),
         ("nested", CacheKey(hashing: [[1, 2], [3]], ["a": 1.5], Set(["x"]))),
         ("optional", CacheKey(hashing: Int?.none, 0..<10, Duration.seconds(2))),
+        ("codable", CacheKey(hashing: SampleWindow.sample(insertionSeed: 1))),
+        ("codable-reordered", CacheKey(hashing: SampleWindow.sample(insertionSeed: 2))),
     ]
+
+    /// This process's iteration order of the sample's dictionary.
+    static var iterationOrder: String { SampleWindow.sample(insertionSeed: 1).iterationOrder }
 }

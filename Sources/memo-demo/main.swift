@@ -23,6 +23,7 @@ import Memo
 
 if CommandLine.arguments.dropFirst().first == "keys" {
     for (name, key) in DemoKeys.samples { print("\(name)\t\(key.hex)") }
+    print("order\t\(DemoKeys.iterationOrder)")
     exit(0)
 }
 

@@ -29,7 +29,10 @@ struct FinishedProcess {
 
 /// Runs a built executable to its end. Its output goes through files, which cannot fill
 /// up and block it as a pipe read after the exit would.
-func runBuilt(_ name: String, _ arguments: [String]) throws -> FinishedProcess {
+/// `environment` replaces the inherited one when given.
+func runBuilt(
+    _ name: String, _ arguments: [String], environment: [String: String]? = nil
+) throws -> FinishedProcess {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
         "memo-run-\(getpid())-\(UUID().uuidString.prefix(8))")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -43,6 +46,7 @@ func runBuilt(_ name: String, _ arguments: [String]) throws -> FinishedProcess {
     let process = Process()
     process.executableURL = try builtExecutable(named: name)
     process.arguments = arguments
+    if let environment { process.environment = environment }
     process.standardOutput = output
     process.standardError = errors
     try process.run()
