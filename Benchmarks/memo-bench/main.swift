@@ -42,6 +42,20 @@ if only == "profile-hit" {
     exit(0)
 }
 
+// `memo-bench profile-key codable|hand-written [N]`: N (200,000) keys of the four-field
+// query of scenario 16, for callgrind: instructions per key as for profile-hit.
+if only == "profile-key" {
+    let kind = CommandLine.arguments.dropFirst(2).first ?? "codable"
+    let keys = CommandLine.arguments.dropFirst(3).first.flatMap { Int($0) } ?? 200_000
+    let (codable, handWritten) = Scenarios.codableQueries(1024)
+    if kind == "codable" {
+        for i in 0..<keys { blackHole(CacheKey(hashing: codable[i & 1023])) }
+    } else {
+        for i in 0..<keys { blackHole(CacheKey(hashing: handWritten[i & 1023])) }
+    }
+    exit(0)
+}
+
 /// A scratch directory for spill files, removed at the end: under `/tmp`, or under
 /// `$MEMO_BENCH_DIR` (to compare file systems, such as a tmpfs against the disk).
 let scratch =
@@ -73,6 +87,9 @@ try scenario("11 metrics on a hit") { try Scenarios.metricsOnHit() }
 try scenarios("15 Codable spill round trip") {
     try Scenarios.codableSpillRoundTrip(directory: scratch)
 }
+try scenario("16 key of a Codable struct") { Scenarios.codableKey() }
+try scenario("16b key of a Codable 8 MiB") { Scenarios.codableLargeKey() }
+try scenario("16c memoized hit, Codable arg") { try Scenarios.codableMemoizedHit() }
 try scenarios("14 overwrites behind a slow disk") {
     try Scenarios.overwritesBehindSlowDisk(directory: scratch)
 }
