@@ -288,24 +288,9 @@ extension SpillingCache {
                 outcome = try persistence.index.apply(
                     changes, maxBytes: persistence.maxDisk, owner: PersistentDirectory.processID)
             } catch {
-                // Nothing of this batch is recorded: its files are garbage (deleted below,
-                // then released), its values are written again if they leave memory, its
-                // removals are retried on lookup.
-                // The changes' own deletions wait: their rows were not removed.
-                let failure = "index: \(error)"
-                var garbage: [String] = []
-                var released: [WriteBehindQueue.Operation] = []
-                for index in reports.indices where reports[index].fileBytes != nil {
-                    garbage.append(reports[index].job.fileName)
-                    reports[index].fileBytes = nil
-                    reports[index].failure = failure
-                }
-                for (index, job) in jobs.enumerated() where outcomes[index].holdsReservation {
-                    released.append(.change(.release(fileName: job.fileName), deleting: nil))
-                }
-                if reports.isEmpty { recordFailure("index update failed: \(error)") }
-                deleteThenRelease(garbage, followUps: released, persistence: persistence)
-                report(reports, outcome: nil, persistence: persistence)
+                abandonFailedTransaction(
+                    error, reports: reports, jobs: jobs, outcomes: outcomes,
+                    persistence: persistence)
                 return
             }
         }
@@ -317,6 +302,31 @@ extension SpillingCache {
             deletions + dropped,
             followUps: followUps + dropped.map { .change(.release(fileName: $0), deleting: nil) },
             persistence: persistence)
+    }
+
+    /// After the batch's transaction failed. Nothing of the batch is recorded: its files
+    /// are garbage (deleted, then released), its values are written again if they leave
+    /// memory, its removals are retried on lookup. The changes' own deletions wait: their
+    /// rows were not removed.
+    private func abandonFailedTransaction(
+        _ error: any Error, reports: [(job: CacheState.SpillJob, fileBytes: Int?, failure: String?)],
+        jobs: [CacheState.SpillJob], outcomes: [WriteOutcome], persistence: Persistence
+    ) {
+        let failure = "index: \(error)"
+        var reports = reports
+        var garbage: [String] = []
+        var released: [WriteBehindQueue.Operation] = []
+        for index in reports.indices where reports[index].fileBytes != nil {
+            garbage.append(reports[index].job.fileName)
+            reports[index].fileBytes = nil
+            reports[index].failure = failure
+        }
+        for (index, job) in jobs.enumerated() where outcomes[index].holdsReservation {
+            released.append(.change(.release(fileName: job.fileName), deleting: nil))
+        }
+        if reports.isEmpty { recordFailure("index update failed: \(error)") }
+        deleteThenRelease(garbage, followUps: released, persistence: persistence)
+        report(reports, outcome: nil, persistence: persistence)
     }
 
     /// Tells the state what the batch's writes came to, logs their failures, and returns
