@@ -62,7 +62,7 @@ profile-hit: deps
 	    echo "make: valgrind is missing; run: sudo apt-get install -y valgrind"; exit 1; \
 	  fi; \
 	fi
-	Scripts/profile-hit.sh
+	Scripts/profile-hit.sh $(PROFILE)
 
 # With a throwaway PostgreSQL server for the shared tier's scenarios (12 and 13).
 bench: deps

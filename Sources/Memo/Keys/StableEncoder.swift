@@ -3,12 +3,17 @@ import Synchronization
 /// The canonical `Encoder` behind ``StableHashable`` for `Encodable` types.
 ///
 /// A value's `encode(to:)` builds a small tree here (keyed and unkeyed containers, and the
-/// canonical bytes of what they hold), which is then written into the ``StableHasher``
-/// with every keyed container's fields in the order of their keys' UTF-8 bytes, whatever
-/// order `encode(to:)` wrote them in. What is hashed:
+/// canonical bytes of what they hold), which is then serialized with every keyed
+/// container's fields in the order of their keys' UTF-8 bytes, whatever order
+/// `encode(to:)` wrote them in. The tree defines the encoding and handles any use of the
+/// `Encoder` API; ``StableStreamEncoder`` writes the same bytes without building it, and
+/// hands back to the tree a value that writes to a container after it ended. What is
+/// hashed:
 ///
 /// ```
-/// value      := 0x80 name root              name: the type's name as a String (below)
+/// value      := 0x80 digest(name root)      XXH3-128 of the name, a String (below), and
+///                                           the root; the hasher gets 17 bytes whatever
+///                                           the value's size
 /// node       := keyed | unkeyed | nil | empty | canonical bytes | digest | unordered
 /// keyed      := 0x81 count (key node)*      fields sorted by key; key as a String
 /// unkeyed    := 0x82 count node*            in order
@@ -53,25 +58,40 @@ final class StableEncoder {
 
     // MARK: Entry points
 
-    /// Writes the canonical encoding of `value` into `hasher`, or marks it unkeyable when
-    /// `encode(to:)` throws.
+    /// Writes the tag and the digest of the canonical encoding of `value` into `hasher`, or
+    /// marks it unkeyable when `encode(to:)` throws. The stream encoder writes it; the
+    /// tree, only for a value that uses a container after it ended.
     static func hash<Value: Encodable>(_ value: Value, into hasher: inout StableHasher) {
         hasher.write(tag: .encodable)
-        typeName(Value.self).stableHash(into: &hasher)
-        let encoder = StableEncoder()
         do {
-            let root = encoder.newNode()
-            try value.encode(to: StableNodeEncoder(encoder: encoder, node: root, codingPath: []))
-            if let misuse = encoder.misuse { throw misuse }
-            encoder.serialize(root, into: &hasher)
+            let digest = try StableStreamEncoder.digest(of: value) ?? treeDigest(of: value)
+            hasher.write(digest.high)
+            hasher.write(digest.low)
         } catch {
             hasher.markUnkeyable()
             lastFailure.withLock { $0 = "\(Value.self): \(error)" }
         }
     }
 
+    /// The digest of the type's name and the canonical encoding of `value`, by the tree.
+    static func treeDigest<Value: Encodable>(of value: Value) throws -> CacheKey {
+        let encoder = StableEncoder()
+        let root = encoder.newNode()
+        try value.encode(to: StableNodeEncoder(encoder: encoder, node: root, codingPath: []))
+        if let misuse = encoder.misuse { throw misuse }
+        var hasher = StableHasher()
+        typeName(Value.self).stableHash(into: &hasher)
+        encoder.serialize(root, into: &hasher)
+        return hasher.finalize()
+    }
+
     /// The digest of one entry of an unordered collection: `parts` encoded in turn.
     static func digest(of parts: [any Encodable]) throws -> CacheKey {
+        try StableStreamEncoder.digest(of: parts) ?? treeDigest(of: parts)
+    }
+
+    /// The digest of one entry of an unordered collection, by the tree.
+    static func treeDigest(of parts: [any Encodable]) throws -> CacheKey {
         let encoder = StableEncoder()
         let roots = try parts.map { part in try encoder.encodeValue(part, codingPath: []) }
         if let misuse = encoder.misuse { throw misuse }

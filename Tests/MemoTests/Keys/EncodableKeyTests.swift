@@ -171,18 +171,23 @@ struct EncodableKeyTests {
     @Test("a StableHashable field hashes by its own conformance: [Double] as one block")
     func stableFieldsUseTheirConformance() {
         let values = (0..<10_000).map { Double($0) * 0.5 }
-        // What the encoder must write, spelled out: the field is the digest of the array's
-        // own encoding (the one-block path), never its elements one by one.
+        // What the encoder must write, spelled out: the tag, then the digest of the name
+        // and the root, where the field is the digest of the array's own encoding (the
+        // one-block path), never its elements one by one.
+        var canonical = StableHasher()
+        StableEncoder.typeName(Samples.self).stableHash(into: &canonical)
+        canonical.write(tag: .encodedKeyed)
+        canonical.write(length: 1)
+        "values".stableHash(into: &canonical)
+        let digest = CacheKey(hashing: values)
+        canonical.write(tag: .stableDigest)
+        canonical.write(digest.high)
+        canonical.write(digest.low)
+        let canonicalDigest = canonical.finalize()
         var expected = StableHasher()
         expected.write(tag: .encodable)
-        StableEncoder.typeName(Samples.self).stableHash(into: &expected)
-        expected.write(tag: .encodedKeyed)
-        expected.write(length: 1)
-        "values".stableHash(into: &expected)
-        let digest = CacheKey(hashing: values)
-        expected.write(tag: .stableDigest)
-        expected.write(digest.high)
-        expected.write(digest.low)
+        expected.write(canonicalDigest.high)
+        expected.write(canonicalDigest.low)
         let expectedKey = expected.finalize()
         #expect(CacheKey(hashing: Samples(values: values)) == expectedKey)
     }
