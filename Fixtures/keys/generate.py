@@ -77,6 +77,28 @@ def duration(seconds, attoseconds):
     return tag("duration") + struct.pack("<qq", seconds, attoseconds)
 
 
+def encodable(name, root):
+    """A value keyed by its Encodable conformance: the tag, then the digest of its type's
+    name and its root node."""
+    return bytes([0x80]) + struct.pack("<QQ", *digest_pair(string(name) + root))
+
+
+def keyed(fields):
+    """A keyed container: count, then each field's key (a string) and node, in the order of
+    the keys' UTF-8 bytes."""
+    ordered = sorted(fields.items(), key=lambda item: item[0].encode("utf-8"))
+    return bytes([0x81]) + length(len(ordered)) + b"".join(string(k) + v for k, v in ordered)
+
+
+def unkeyed(nodes):
+    return bytes([0x82]) + length(len(nodes)) + b"".join(nodes)
+
+
+def stable_digest(data):
+    """A StableHashable field inside an encoded value: the digest of its own encoding."""
+    return bytes([0x84]) + struct.pack("<QQ", *digest_pair(data))
+
+
 long_text = "memo" * 250
 big_doubles = [i * 0.5 for i in range(100_000)]
 
@@ -155,6 +177,20 @@ CASES = [
     ("decimal.1.00", tag("decimal") + string("1")),
     ("decimal.-12.5", tag("decimal") + string("-12.5")),
     ("decimal.-0", tag("decimal") + string("0")),
+    # Encodable keys (Tests/MemoTests/Keys/GoldenKeyTests.swift declares the types).
+    ("encodable.query", encodable("MemoTests.GoldenQuery", keyed({
+        "table": string("spectra"), "limit": num("int", 20), "threshold": num("double", 0.5),
+        "descending": num("bool", 1)}))),
+    # An Optional field's nil is left out by the synthesized encode(to:) (`note`); [Double]
+    # is StableHashable, so its digest; a nested struct is inline, and so is an array of
+    # them (not StableHashable); an enum case with an associated value is a keyed container
+    # holding a keyed container.
+    ("encodable.nested", encodable("MemoTests.GoldenPlan", keyed({
+        "name": string("plan"),
+        "samples": stable_digest(numeric_array("double", [0.5, -1.0])),
+        "band": keyed({"low": num("int", 1), "high": num("int", 4)}),
+        "step": keyed({"scaled": keyed({"by": num("double", 2.0)})}),
+        "rows": unkeyed([keyed({"low": num("int", 0), "high": num("int", 0)})])}))),
 ]
 
 if __name__ == "__main__":

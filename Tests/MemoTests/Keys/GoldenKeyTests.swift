@@ -5,6 +5,24 @@ import Testing
 private enum Gear: Int, StableHashable { case low = 1, high = 2 }
 private enum Speed: String, StableHashable { case fast, slow }
 
+// Encodable keys. Internal, not private: a private type's name is `MemoTests.(private).…`.
+struct GoldenQuery: Codable, StableHashable {
+    var table: String, limit: Int, threshold: Double, descending: Bool
+}
+
+struct GoldenBand: Codable { var low: Int, high: Int }
+
+enum GoldenStep: Codable { case scaled(by: Double) }
+
+struct GoldenPlan: Codable, StableHashable {
+    var name: String
+    var samples: [Double]
+    var band: GoldenBand
+    var step: GoldenStep
+    var rows: [GoldenBand]
+    var note: String?
+}
+
 /// Every case of `Fixtures/keys/golden.tsv`, built here from Swift values. The digests were
 /// computed by `Fixtures/keys/generate.py`, an encoder written from the spec with Python's
 /// xxhash, so a match proves both the encoding and the hashing.
@@ -75,6 +93,12 @@ private let samples: [String: CacheKey] = {
     samples["date.1e9"] = CacheKey(hashing: Date(timeIntervalSinceReferenceDate: 1e9))
     samples["uuid"] = CacheKey(hashing: UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!)
     samples["url.absolute"] = CacheKey(hashing: URL(string: "https://example.org/a?b=1")!)
+    samples["encodable.query"] = CacheKey(
+        hashing: GoldenQuery(table: "spectra", limit: 20, threshold: 0.5, descending: true))
+    samples["encodable.nested"] = CacheKey(
+        hashing: GoldenPlan(
+            name: "plan", samples: [0.5, -1], band: GoldenBand(low: 1, high: 4), step: .scaled(by: 2),
+            rows: [GoldenBand(low: 0, high: 0)], note: nil))
     samples["url.relative"] = CacheKey(
         hashing: URL(string: "b/c", relativeTo: URL(string: "https://example.org/a/"))!)
     samples["data.012"] = CacheKey(hashing: Data([0, 1, 2]))
