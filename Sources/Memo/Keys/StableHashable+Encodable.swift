@@ -8,8 +8,8 @@
 /// }
 /// ```
 ///
-/// The value is encoded by ``StableEncoder``, a canonical encoder: a tag, the type's
-/// fully qualified name (two types with the same fields never share a key), then the
+/// The value is encoded by a canonical encoder, and the key is a tag and the digest of the
+/// type's fully qualified name (two types with the same fields never share a key) and the
 /// contents, with keyed containers in key order, dictionaries and sets independent of
 /// their iteration order, and fields whose types are `StableHashable` hashed by their own
 /// conformance. A value whose `encode(to:)` throws cannot be keyed: the hasher is marked

@@ -99,7 +99,7 @@ public struct StableHasher: ~Copyable {
     }
 
     /// Whether a value written could not be keyed: its `Encodable` conformance threw while
-    /// ``StableEncoder`` encoded it. The digest is then unique (16 random bytes were
+    /// the canonical encoder encoded it. The digest is then unique (16 random bytes were
     /// written), so it never equals another call's key.
     @inlinable public var isUnkeyable: Bool { unkeyable }
 

@@ -43,7 +43,8 @@
     case rawRepresentable = 0x60
     case cacheKey = 0x70
 
-    /// An `Encodable` value keyed by ``StableEncoder``: the tag, the type's name, the root.
+    /// An `Encodable` value keyed by `StableEncoder`: the tag, then the digest of the
+    /// type's name and the root.
     case encodable = 0x80
     /// A keyed container: count, then per field (in key order) the key as a string and
     /// the field's encoding.
