@@ -87,8 +87,8 @@ try scenario("11 metrics on a hit") { try Scenarios.metricsOnHit() }
 try scenarios("15 Codable spill round trip") {
     try Scenarios.codableSpillRoundTrip(directory: scratch)
 }
-try scenario("16 key of a Codable struct") { Scenarios.codableKey() }
-try scenario("16b key of a Codable 8 MiB") { Scenarios.codableLargeKey() }
+scenario("16 key of a Codable struct") { Scenarios.codableKey() }
+scenario("16b key of a Codable 8 MiB") { Scenarios.codableLargeKey() }
 try scenario("16c memoized hit, Codable arg") { try Scenarios.codableMemoizedHit() }
 try scenarios("14 overwrites behind a slow disk") {
     try Scenarios.overwritesBehindSlowDisk(directory: scratch)

@@ -1,9 +1,7 @@
 import Cxxhash
-import Synchronization
 
-/// A spare encoder (an unmanaged reference, or 0), so that keying a small value allocates
-/// neither an encoder nor its buffers; one atomic exchange takes it.
-private let stableSpareEncoder = Atomic<UInt>(0)
+/// A spare encoder, so that keying a small value allocates neither an encoder nor its buffers.
+private let stableSpareEncoder = SpareObject<StableStreamEncoder>()
 
 /// The fast path of ``StableEncoder``: writes the canonical bytes as the value encodes,
 /// into one buffer, and sorts a keyed container's fields in place when it closes.
@@ -89,10 +87,7 @@ final class StableStreamEncoder: Encoder, @unchecked Sendable {
 
     /// An encoder from the pool, or a new one.
     static func take() -> StableStreamEncoder {
-        let spare = stableSpareEncoder.exchange(0, ordering: .acquiringAndReleasing)
-        return UnsafeRawPointer(bitPattern: spare).map {
-            Unmanaged<StableStreamEncoder>.fromOpaque($0).takeRetainedValue()
-        } ?? StableStreamEncoder()
+        stableSpareEncoder.take() ?? StableStreamEncoder()
     }
 
     /// Resets `encoder` and returns it to the pool, dropping a scratch buffer grown large.
@@ -103,10 +98,7 @@ final class StableStreamEncoder: Encoder, @unchecked Sendable {
         encoder.frames.removeAll(keepingCapacity: true)
         encoder.fieldCount = 0
         (encoder.currentSlot, encoder.depth, encoder.needsTree) = (-1, 0, false)
-        let spare = UInt(bitPattern: Unmanaged.passRetained(encoder).toOpaque())
-        if !stableSpareEncoder.compareExchange(expected: 0, desired: spare, ordering: .acquiringAndReleasing).exchanged {
-            Unmanaged<StableStreamEncoder>.fromOpaque(UnsafeRawPointer(bitPattern: spare)!).release()
-        }
+        stableSpareEncoder.put(encoder)
     }
 
     // MARK: Values

@@ -1,5 +1,3 @@
-import Synchronization
-
 /// A container being read, on the decoder's stack: containers' state lives here because the
 /// keyed decoding API is non-mutating, and so that opening one allocates nothing.
 struct CompactDecodingFrame {
@@ -20,9 +18,8 @@ struct CompactDecodingFrame {
     var depth: Int
 }
 
-/// A spare decoder (an unmanaged reference, or 0), so that decoding a small value allocates
-/// neither a decoder nor its stack; one atomic exchange takes it.
-private let compactSpareDecoder = Atomic<UInt>(0)
+/// A spare decoder, so that decoding a small value allocates neither a decoder nor its stack.
+private let compactSpareDecoder = SpareObject<CompactDecoder>()
 
 /// The decoder of one payload, itself the `Decoder` of the value being decoded.
 ///
@@ -49,10 +46,7 @@ final class CompactDecoder: Decoder, @unchecked Sendable {
 
     /// A decoder from the pool, or a new one, reading `bytes`.
     static func take(_ bytes: UnsafeRawBufferPointer) -> CompactDecoder {
-        let spare = compactSpareDecoder.exchange(0, ordering: .acquiringAndReleasing)
-        let decoder = UnsafeRawPointer(bitPattern: spare).map {
-            Unmanaged<CompactDecoder>.fromOpaque($0).takeRetainedValue()
-        } ?? CompactDecoder()
+        let decoder = compactSpareDecoder.take() ?? CompactDecoder()
         decoder.bytes = bytes
         return decoder
     }
@@ -63,10 +57,7 @@ final class CompactDecoder: Decoder, @unchecked Sendable {
         decoder.codingPath.removeAll(keepingCapacity: true)
         while !decoder.frames.isEmpty { decoder.frames.removeLast() }
         (decoder.valueOffset, decoder.depth, decoder.knownStart, decoder.knownEnd) = (0, 0, -1, -1)
-        let spare = UInt(bitPattern: Unmanaged.passRetained(decoder).toOpaque())
-        if !compactSpareDecoder.compareExchange(expected: 0, desired: spare, ordering: .acquiringAndReleasing).exchanged {
-            Unmanaged<CompactDecoder>.fromOpaque(UnsafeRawPointer(bitPattern: spare)!).release()
-        }
+        compactSpareDecoder.put(decoder)
     }
 
     /// Decodes the top-level value, which must fill the payload.

@@ -1,8 +1,8 @@
 import Synchronization
 
-/// A spare encoder (an unmanaged reference, or 0), so that encoding a small value allocates
-/// neither an encoder nor its stacks and scratch buffer; one atomic exchange takes it.
-private let compactSpareEncoder = Atomic<UInt>(0)
+/// A spare encoder, so that encoding a small value allocates neither an encoder nor its
+/// stacks and scratch buffer.
+private let compactSpareEncoder = SpareObject<CompactEncoder>()
 
 /// The streaming encoder: one per payload, itself the `Encoder` of the value being encoded.
 ///
@@ -40,10 +40,7 @@ final class CompactEncoder: Encoder, @unchecked Sendable {
 
     /// An encoder from the pool, or a new one.
     static func take(counting: Bool) -> CompactEncoder {
-        let spare = compactSpareEncoder.exchange(0, ordering: .acquiringAndReleasing)
-        let encoder = UnsafeRawPointer(bitPattern: spare).map {
-            Unmanaged<CompactEncoder>.fromOpaque($0).takeRetainedValue()
-        } ?? CompactEncoder()
+        let encoder = compactSpareEncoder.take() ?? CompactEncoder()
         encoder.sink.counting = counting
         return encoder
     }
@@ -55,10 +52,7 @@ final class CompactEncoder: Encoder, @unchecked Sendable {
         encoder.codingPath.removeAll(keepingCapacity: true)
         while !encoder.frames.isEmpty { encoder.frames.removeLast() }
         (encoder.hashCount, encoder.currentSlot, encoder.depth, encoder.pendingError) = (0, -1, 0, nil)
-        let spare = UInt(bitPattern: Unmanaged.passRetained(encoder).toOpaque())
-        if !compactSpareEncoder.compareExchange(expected: 0, desired: spare, ordering: .acquiringAndReleasing).exchanged {
-            Unmanaged<CompactEncoder>.fromOpaque(UnsafeRawPointer(bitPattern: spare)!).release()
-        }
+        compactSpareEncoder.put(encoder)
     }
 
     /// Encodes the top-level value.
