@@ -70,6 +70,7 @@ final class StableStreamEncoder: Encoder, @unchecked Sendable {
     static func digest(of parts: [any Encodable]) throws -> CacheKey? {
         let encoder = take()
         defer { recycle(encoder) }
+        encoder.depth = 1  // The tree counts each part as a value below a root.
         do {
             for part in parts { try encoder.encodeValue(part) }
         } catch {
@@ -135,7 +136,8 @@ final class StableStreamEncoder: Encoder, @unchecked Sendable {
 
     /// Encodes a value through its own `encode(to:)`, with `self` as its encoder.
     func encodeComposite<T: Encodable>(_ value: T) throws {
-        guard depth < StableEncoder.maximumDepth else {
+        // The root is depth 0, as in the tree, which counts the values below it.
+        guard depth <= StableEncoder.maximumDepth else {
             throw EncodingError.invalidValue(value, .init(codingPath: codingPath, debugDescription: "nested too deeply"))
         }
         let slot = pushFrame(.pending)

@@ -130,6 +130,17 @@ private struct Assorted: Encodable, StableHashable {
     }
 }
 
+/// Nests itself through an array (two values per level): as deep as one likes.
+private struct Chain: Encodable { var next: [Chain] }
+
+private struct ChainRoot: Encodable, StableHashable {
+    var chain: Chain
+    init(levels: Int) {
+        chain = Chain(next: [])
+        for _ in 0..<levels { chain = Chain(next: [chain]) }
+    }
+}
+
 private func record(_ id: Int) -> KeyRecord {
     KeyRecord(
         id: id, score: id.isMultiple(of: 2) ? nil : Double(id) / 3, name: "record \(id)",
@@ -187,6 +198,22 @@ struct StableStreamEncoderTests {
         let both = try digests(Forgiving())
         #expect(both.stream == expected)
         #expect(both.tree == expected)
+    }
+
+    @Test("the stream and the tree stop at the same depth")
+    func sameDepthLimit() {
+        // Around 512 values deep: each level is a Chain and its array.
+        for levels in 250...260 {
+            let stream = Result { try StableStreamEncoder.digest(of: ChainRoot(levels: levels)) }
+            let tree = Result { try StableEncoder.treeDigest(of: ChainRoot(levels: levels)) }
+            switch (stream, tree) {
+            case (.success(let streamKey), .success(let treeKey)): #expect(streamKey == treeKey, "\(levels) levels")
+            case (.failure, .failure): break
+            default: Issue.record("\(levels) levels: the stream gave \(stream), the tree \(tree)")
+            }
+        }
+        #expect((try? StableStreamEncoder.digest(of: ChainRoot(levels: 250))) != nil)
+        #expect((try? StableStreamEncoder.digest(of: ChainRoot(levels: 260))) == nil)
     }
 
     @Test("a pooled encoder starts clean: keys do not depend on what was keyed before")
