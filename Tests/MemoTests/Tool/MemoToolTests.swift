@@ -33,6 +33,42 @@ struct MemoToolTests {
         #expect(stats.oldestUse?.hasSuffix("Z") == true)
     }
 
+    @Test("stats merges a function stored under two versions into one row: entries, bytes, versions")
+    func statsOverTwoVersions() throws {
+        let directory = try ToolDirectory()
+        defer { directory.remove() }
+        let first = try directory.write(alpha: 0..<4, beta: 0..<2)
+        // Three more alpha entries under version 3, by a later release of the program.
+        let cache = try SpillingCache(directory.configuration())
+        for n in 10..<13 {
+            cache.storeAny(
+                ToolDirectory.value("alpha", n), forKey: ToolDirectory.key("alpha", n),
+                function: StoredFunction(name: "alpha", version: 3))
+        }
+        cache.flush()
+        let total = cache.stats.diskBytes
+        #expect(total > first.diskBytes)
+
+        let run = try memo("stats", directory.path, "--json")
+        #expect(run.status == 0, "\(run)")
+        let stats = try JSONDecoder().decode(StatsRecord.self, from: Data(run.output.utf8))
+        #expect(stats.entries == 9)
+        let alpha = try #require(stats.functions["alpha"])
+        #expect(alpha.entries == 7)
+        #expect(alpha.versions == [1, 3])
+        #expect(alpha.bytes + (stats.functions["beta"]?.bytes ?? 0) == stats.bytes)
+        #expect(stats.bytes == directory.spillFileBytes())
+        // Version 1 was written first and version 3 last: alpha spans the whole directory.
+        #expect(alpha.oldestUse == stats.oldestUse)
+        #expect(alpha.newestUse == stats.newestUse)
+        #expect(alpha.oldestUse < alpha.newestUse)
+
+        let table = try memo("stats", directory.path)
+        let row = try #require(table.lines.first { $0.hasPrefix("alpha ") })
+        #expect(row.contains(" 1,3 "), "\(row)")
+        #expect(table.lines.filter { $0.hasPrefix("alpha ") }.count == 1)
+    }
+
     @Test("stats for people: an aligned table with human sizes and relative times")
     func statsTable() throws {
         let directory = try ToolDirectory()
