@@ -122,6 +122,34 @@ struct MemoToolTests {
 
     // MARK: verify
 
+    @Test("a disk hit of an entry the process spilled itself records its use in the index")
+    func diskHitRecordsUse() throws {
+        let directory = try ToolDirectory()
+        defer { directory.remove() }
+        var configuration = directory.configuration()
+        configuration.maxMemory = .kilobytes(4)  // about one value: the others go to disk
+        let cache = try SpillingCache(configuration)
+        for n in 0..<6 {
+            cache.storeAny(
+                ToolDirectory.value("alpha", n), forKey: ToolDirectory.key("alpha", n),
+                function: ToolDirectory.function("alpha"))
+        }
+        cache.flush()
+        let diskHitsBefore = cache.stats.diskHits
+        let value = cache.value(forKey: ToolDirectory.key("alpha", 0), as: [Double].self)
+        #expect(value == ToolDirectory.value("alpha", 0))
+        #expect(cache.stats.diskHits == diskHitsBefore + 1, "alpha 0 came back from disk")
+        cache.flush()
+
+        let list = try memo("list", directory.path, "--json")
+        #expect(list.status == 0, "\(list)")
+        let entries = try JSONDecoder().decode([ListRecord].self, from: Data(list.output.utf8))
+        #expect(entries.count == 6)
+        #expect(
+            entries.last?.key == ToolDirectory.key("alpha", 0).hex, "the hit made it the most recent")
+        #expect(entries.first?.key == ToolDirectory.key("alpha", 1).hex)
+    }
+
     @Test("verify: a sound directory passes")
     func verifySound() throws {
         let directory = try ToolDirectory()
