@@ -47,8 +47,8 @@ final class StableStreamEncoder: Encoder, @unchecked Sendable {
 
     // MARK: Entry points
 
-    /// The digest of `name` and the canonical encoding of `value`, or nil when only the
-    /// tree can encode it. Throws what `encode(to:)` throws.
+    /// The digest of the type's name and the canonical encoding of `value`, or nil when
+    /// only the tree can encode it. Throws what `encode(to:)` throws.
     static func digest<Value: Encodable>(of value: Value) throws -> CacheKey? {
         let encoder = take()
         defer { recycle(encoder) }
@@ -122,7 +122,12 @@ final class StableStreamEncoder: Encoder, @unchecked Sendable {
         if !known {
             if let stable = value as? any StableHashable { return try writeDigest(of: stable) }
             if let unordered = value as? any StableUnorderedEncodable { return try writeUnordered(unordered) }
-            lastCompositeType = ObjectIdentifier(T.self)
+            // Remembered only when the casts' answers follow from the type alone: a class's
+            // value may be a subclass that is `StableHashable`, and an Optional's cast
+            // looks at its payload.
+            if !(T.self is AnyClass), !(T.self is any StableOptionalMarker.Type) {
+                lastCompositeType = ObjectIdentifier(T.self)
+            }
         }
         try encodeComposite(value)
     }
@@ -235,6 +240,10 @@ final class StableStreamEncoder: Encoder, @unchecked Sendable {
         (sink.base.unsafelyUnwrapped + frame.countOffset).storeBytes(of: UInt64(frame.count).littleEndian, as: UInt64.self)
     }
 }
+
+/// Optional, whatever it wraps: its dynamic casts answer for its payload.
+protocol StableOptionalMarker {}
+extension Optional: StableOptionalMarker {}
 
 /// A container (or a value) being written, on the encoder's stack of open ones.
 struct StableStreamFrame {

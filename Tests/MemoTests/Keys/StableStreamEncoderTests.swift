@@ -78,6 +78,15 @@ private final class Dog: Animal, StableHashable {
     }
 }
 
+/// Fields of a class type holding the class, then a subclass that is StableHashable: the
+/// second is keyed by its digest however the first was encoded.
+private struct Kennel: Encodable, StableHashable {
+    var first: Animal
+    var second: Animal
+    var maybeFirst: Animal?
+    var maybeSecond: Animal?
+}
+
 /// Catches a field's failure and goes on: what the failed field wrote must leave no trace.
 private struct Forgiving: Encodable, StableHashable {
     struct Refuses: Encodable {
@@ -168,6 +177,12 @@ struct StableStreamEncoderTests {
         #expect(dog.stream == dog.tree)
         let forgiving = try digests(Forgiving())
         #expect(forgiving.stream == forgiving.tree)
+        let kennel = Kennel(first: Animal(), second: Dog(), maybeFirst: nil, maybeSecond: Dog())
+        let kennelDigests = try digests(kennel)
+        #expect(kennelDigests.stream == kennelDigests.tree)
+        let reversed = Kennel(first: Dog(), second: Animal(), maybeFirst: Dog(), maybeSecond: nil)
+        let reversedDigests = try digests(reversed)
+        #expect(reversedDigests.stream == reversedDigests.tree)
         let shapes: [KeyShape] = [.circle(radius: .nan), .nothing, .polygon(name: "", sides: 0, corners: [])]
         let shapeDigests = try digests(shapes)
         #expect(shapeDigests.stream == shapeDigests.tree)
