@@ -24,6 +24,57 @@ public final class InMemorySpillIndex: SpillIndex {
         var clock: UInt64 = 0
         var bytes = 0
         var reservations: [String: Int32] = [:]
+
+        mutating func delete(_ key: CacheKey) -> SpillIndexEntry? {
+            guard let old = entries.removeValue(forKey: key) else { return nil }
+            bytes -= old.size
+            return old
+        }
+
+        /// Applies one change; the files it leaves without an entry go to `obsolete`.
+        mutating func apply(_ change: SpillIndexChange, obsolete: inout [String]) {
+            switch change {
+            case .insert(var entry):
+                if let old = delete(entry.key), old.fileName != entry.fileName {
+                    obsolete.append(old.fileName)
+                }
+                clock += 1
+                entry.recency = clock
+                entries[entry.key] = entry
+                bytes += entry.size
+            case .touch(let key, let fileName, let time):
+                clock += 1
+                if entries[key]?.fileName == fileName {
+                    entries[key]!.recency = clock
+                    entries[key]!.lastUsedAt = time
+                }
+            case .remove(let key, let fileName):
+                guard let old = entries[key], fileName == nil || fileName == old.fileName else { return }
+                _ = delete(key)
+                obsolete.append(old.fileName)
+            case .removeAll(let function):
+                for entry in entries.values where function == nil || entry.function == function {
+                    _ = delete(entry.key)
+                    obsolete.append(entry.fileName)
+                }
+            case .reserve(let fileName, let owner):
+                reservations[fileName] = owner
+            case .release(let fileName):
+                reservations[fileName] = nil
+            }
+        }
+
+        /// Deletes least recently used entries while the total exceeds `maxBytes`.
+        mutating func evict(toFit maxBytes: Int) -> [SpillIndexEntry] {
+            guard bytes > maxBytes else { return [] }
+            var evicted: [SpillIndexEntry] = []
+            for entry in entries.values.sorted(by: { $0.recency < $1.recency }) {
+                guard bytes > maxBytes else { break }
+                _ = delete(entry.key)
+                evicted.append(entry)
+            }
+            return evicted
+        }
     }
 
     private struct State {
@@ -80,52 +131,8 @@ public final class InMemorySpillIndex: SpillIndex {
             // A transaction: work on a copy, keep it only at the end.
             var tables = state.current
             var obsolete: [String] = []
-            func delete(_ key: CacheKey) -> SpillIndexEntry? {
-                guard let old = tables.entries.removeValue(forKey: key) else { return nil }
-                tables.bytes -= old.size
-                return old
-            }
-            for change in changes {
-                switch change {
-                case .insert(var entry):
-                    if let old = delete(entry.key), old.fileName != entry.fileName {
-                        obsolete.append(old.fileName)
-                    }
-                    tables.clock += 1
-                    entry.recency = tables.clock
-                    tables.entries[entry.key] = entry
-                    tables.bytes += entry.size
-                case .touch(let key, let fileName, let time):
-                    tables.clock += 1
-                    if tables.entries[key]?.fileName == fileName {
-                        tables.entries[key]!.recency = tables.clock
-                        tables.entries[key]!.lastUsedAt = time
-                    }
-                case .remove(let key, let fileName):
-                    guard let old = tables.entries[key], fileName == nil || fileName == old.fileName
-                    else { continue }
-                    _ = delete(key)
-                    obsolete.append(old.fileName)
-                case .removeAll(let function):
-                    for entry in tables.entries.values
-                    where function == nil || entry.function == function {
-                        _ = delete(entry.key)
-                        obsolete.append(entry.fileName)
-                    }
-                case .reserve(let fileName, let owner):
-                    tables.reservations[fileName] = owner
-                case .release(let fileName):
-                    tables.reservations[fileName] = nil
-                }
-            }
-            var evicted: [SpillIndexEntry] = []
-            if let maxBytes, tables.bytes > maxBytes {
-                for entry in tables.entries.values.sorted(by: { $0.recency < $1.recency }) {
-                    guard tables.bytes > maxBytes else { break }
-                    _ = delete(entry.key)
-                    evicted.append(entry)
-                }
-            }
+            for change in changes { tables.apply(change, obsolete: &obsolete) }
+            let evicted = maxBytes.map { tables.evict(toFit: $0) } ?? []
             for file in obsolete + evicted.map(\.fileName) { tables.reservations[file] = owner }
             state.current = tables
             return SpillIndexOutcome(
