@@ -53,26 +53,8 @@ extension SpillingCache {
             return .absent(.otherType)
         }
 
-        let value: any Spillable
-        do {
-            value = try fileSystem.withFileStream(atPath: "\(directory)/\(entry.fileName)") {
-                stream in
-                try SpillFileFormat.decodeAny(
-                    from: &stream, key: key, type: type, function: function)
-            }
-        } catch Errno.noSuchFileOrDirectory {
-            // Evicted or replaced by another process since we looked: a plain miss.
-            perform([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
-            return .absent(.evicted)
-        } catch {
-            // Cannot be verified: a miss, removed and counted, never a wrong value.
-            recordFailure("load of \(key.hex) from the directory failed: \(error)")
-            // Removed before this returns, so no later lookup meets the same file.
-            perform([
-                .change(.remove(key: key, fileName: entry.fileName), deleting: entry.fileName)
-            ])
-            return .absent(.corrupt)
-        }
+        let read = readFile(of: entry, key: key, type: type, function: function)
+        guard case .found(let value) = read else { return read }
         let charge = value.memoryCost + Self.entryOverhead
         let now = self.now
         var jobs: [CacheState.SpillJob] = []
@@ -87,6 +69,34 @@ extension SpillingCache {
         finish(jobs: jobs, removals: removals)
         enqueue([.change(.touch(key: key, fileName: entry.fileName, at: wallNow), deleting: nil)])
         return .found(value)
+    }
+
+    /// The value in `entry`'s spill file (`.found`, not yet taken into this cache), or why
+    /// there is none: the file vanished (another process evicted or replaced it) or cannot
+    /// be verified; either way the entry is removed.
+    private func readFile(
+        of entry: SpillIndexEntry, key: CacheKey, type: any Spillable.Type, function: StoredFunction?
+    ) -> DirectoryLookup {
+        do {
+            let value = try fileSystem.withFileStream(atPath: "\(directory)/\(entry.fileName)") {
+                stream in
+                try SpillFileFormat.decodeAny(
+                    from: &stream, key: key, type: type, function: function)
+            }
+            return .found(value)
+        } catch Errno.noSuchFileOrDirectory {
+            // Evicted or replaced by another process since we looked: a plain miss.
+            perform([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
+            return .absent(.evicted)
+        } catch {
+            // Cannot be verified: a miss, removed and counted, never a wrong value.
+            recordFailure("load of \(key.hex) from the directory failed: \(error)")
+            // Removed before this returns, so no later lookup meets the same file.
+            perform([
+                .change(.remove(key: key, fileName: entry.fileName), deleting: entry.fileName)
+            ])
+            return .absent(.corrupt)
+        }
     }
 
     /// Whether the directory holds the same call under another version of `function`: the

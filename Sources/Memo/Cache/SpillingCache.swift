@@ -90,47 +90,13 @@ public final class SpillingCache: Sendable {
         self.shared = configuration.sharedTier.map(SharedTierClient.init)
         let table = EntryTable()
         self.table = table
-        if let directory = configuration.directory {
-            self.directory = directory
-            self.ownsDirectory = false
-        } else if configuration.persistent {
-            self.directory = PersistentDirectory.defaultPath()
-            self.ownsDirectory = false
-        } else {
-            self.directory = SpillDirectory.defaultPath()
-            self.ownsDirectory = true
-        }
+        (self.directory, self.ownsDirectory) = Self.directoryPath(for: configuration)
         try fileSystem.prepareDirectory(atPath: directory)
         if configuration.persistent {
-            let index =
-                configuration.index
-                ?? SQLiteSpillIndex(
-                    path: "\(directory)/\(SQLiteSpillIndex.fileName)",
-                    readOnly: !PersistentDirectory.isWritable(directory))
-            let totals = try index.open()
-            let leftovers = PersistentDirectory.removeLeftovers(
-                in: directory, fileSystem: fileSystem, index: index)
-            if leftovers > 0 {
-                logger.info(
-                    "removed files left by processes that died",
-                    metadata: ["directory": "\(directory)", "files": "\(leftovers)"])
-            }
-            var state = CacheState(
-                maxMemory: configuration.maxMemory.bytes, maxDisk: nil,
-                timeToLive: configuration.timeToLive, writesEveryValue: true,
-                firstGeneration: PersistentDirectory.firstGeneration(), table: table)
-            state.reportsMetrics = metrics != nil
-            state.leaderCountsMiss = true
-            state.directoryTotals = totals
+            let (state, persistence) = try Self.openPersistentDirectory(
+                directory, configuration: configuration, table: table, reportsMetrics: metrics != nil)
             self.state = Mutex(state)
-            self.persistence = Persistence(
-                index: index, queue: WriteBehindQueue(), maxDisk: configuration.maxDisk?.bytes)
-            logger.info(
-                "opened persistent cache directory",
-                metadata: [
-                    "directory": "\(directory)", "entries": "\(totals.entries)",
-                    "bytes": "\(totals.bytes)",
-                ])
+            self.persistence = persistence
             ExitCleanup.register(ObjectIdentifier(self)) { [weak self] in self?.flush() }
         } else {
             var state = CacheState(
@@ -153,6 +119,52 @@ public final class SpillingCache: Sendable {
         if let events = state.withTrackedLock({ $0.takeMetricEvents() }) {
             metrics?.report(events)
         }
+    }
+
+    /// The directory of `configuration`, and whether the cache owns it (a private spill
+    /// directory of its own, removed at exit).
+    private static func directoryPath(for configuration: CacheConfiguration) -> (String, Bool) {
+        if let directory = configuration.directory { return (directory, false) }
+        if configuration.persistent { return (PersistentDirectory.defaultPath(), false) }
+        return (SpillDirectory.defaultPath(), true)
+    }
+
+    /// Opens a persistent directory's index, removes what dead processes left, and returns
+    /// the state and persistence of a cache over it.
+    private static func openPersistentDirectory(
+        _ directory: String, configuration: CacheConfiguration, table: EntryTable,
+        reportsMetrics: Bool
+    ) throws -> (CacheState, Persistence) {
+        let (fileSystem, logger) = (configuration.fileSystem, configuration.logger)
+        let index =
+            configuration.index
+            ?? SQLiteSpillIndex(
+                path: "\(directory)/\(SQLiteSpillIndex.fileName)",
+                readOnly: !PersistentDirectory.isWritable(directory))
+        let totals = try index.open()
+        let leftovers = PersistentDirectory.removeLeftovers(
+            in: directory, fileSystem: fileSystem, index: index)
+        if leftovers > 0 {
+            logger.info(
+                "removed files left by processes that died",
+                metadata: ["directory": "\(directory)", "files": "\(leftovers)"])
+        }
+        var state = CacheState(
+            maxMemory: configuration.maxMemory.bytes, maxDisk: nil,
+            timeToLive: configuration.timeToLive, writesEveryValue: true,
+            firstGeneration: PersistentDirectory.firstGeneration(), table: table)
+        state.reportsMetrics = reportsMetrics
+        state.leaderCountsMiss = true
+        state.directoryTotals = totals
+        logger.info(
+            "opened persistent cache directory",
+            metadata: [
+                "directory": "\(directory)", "entries": "\(totals.entries)",
+                "bytes": "\(totals.bytes)",
+            ])
+        let persistence = Persistence(
+            index: index, queue: WriteBehindQueue(), maxDisk: configuration.maxDisk?.bytes)
+        return (state, persistence)
     }
 
     deinit {

@@ -31,9 +31,27 @@ extension MaintainedDirectory {
         var report = VerificationReport()
         report.findings.append(
             .init(kind: .damagedIndex, file: SQLiteSpillIndex.fileName, key: nil, detail: reason))
+        var bad: [String] = []
+        let sound = try soundFiles(report: &report, bad: &bad, progress: progress)
+        let kept = newestOfEachKey(sound, report: &report, bad: &bad)
+        report.totals = SpillIndexTotals(
+            entries: kept.count, bytes: kept.reduce(0) { $0 + $1.size })
+        guard repair else { return report }
+
+        for name in bad { try? fileSystem.removeFile(atPath: "\(path)/\(name)") }
+        try replaceIndex(with: kept)
+        report.repaired = true
+        report.rebuiltIndex = true
+        return report
+    }
+
+    /// Checks every spill file on its own: the sound ones' entries and modification times;
+    /// the others (and temporary files) reported and added to `bad`.
+    private func soundFiles(
+        report: inout VerificationReport, bad: inout [String], progress: (Int, Int) -> Void
+    ) throws(MaintenanceError) -> [(entry: SpillIndexEntry, modified: Int64)] {
         let names = try spillFileNames().sorted()
         var sound: [(entry: SpillIndexEntry, modified: Int64)] = []
-        var bad: [String] = []
         for (checked, name) in names.enumerated() {
             progress(checked, names.count)
             if name.hasSuffix(".tmp") {
@@ -55,10 +73,16 @@ extension MaintainedDirectory {
             }
         }
         progress(names.count, names.count)
+        return sound
+    }
 
-        // Two sound files of one key (a replaced file whose deletion never happened): the
-        // newer one is the value, the other is garbage.
-        sound.sort { ($0.modified, $0.entry.fileName) < ($1.modified, $1.entry.fileName) }
+    /// The entries to keep: of two sound files of one key (a replaced file whose deletion
+    /// never happened), the newer one is the value and the other is garbage (`bad`).
+    private func newestOfEachKey(
+        _ sound: [(entry: SpillIndexEntry, modified: Int64)], report: inout VerificationReport,
+        bad: inout [String]
+    ) -> [SpillIndexEntry] {
+        let sound = sound.sorted { ($0.modified, $0.entry.fileName) < ($1.modified, $1.entry.fileName) }
         var newest: [CacheKey: Int] = [:]
         for (position, item) in sound.enumerated() { newest[item.entry.key] = position }
         var kept: [SpillIndexEntry] = []
@@ -73,15 +97,7 @@ extension MaintainedDirectory {
                 bad.append(item.entry.fileName)
             }
         }
-        report.totals = SpillIndexTotals(
-            entries: kept.count, bytes: kept.reduce(0) { $0 + $1.size })
-        guard repair else { return report }
-
-        for name in bad { try? fileSystem.removeFile(atPath: "\(path)/\(name)") }
-        try replaceIndex(with: kept)
-        report.repaired = true
-        report.rebuiltIndex = true
-        return report
+        return kept
     }
 
     /// The index entry of a sound spill file: key, function and value type from its

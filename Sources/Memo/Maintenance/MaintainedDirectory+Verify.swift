@@ -65,25 +65,8 @@ extension MaintainedDirectory {
         }
         progress(entries.count, entries.count)
 
-        var garbage: [String] = []
-        for name in listed.sorted() {
-            let isTemporary = name.hasSuffix(".tmp")
-            let spillName = isTemporary ? String(name.dropLast(4)) : name
-            if live.contains(spillName) || (!isTemporary && referenced.contains(spillName)) {
-                continue
-            }
-            // Gone since the listing: its owner finished with it.
-            guard access("\(path)/\(name)", F_OK) == 0 else { continue }
-            let reason =
-                deadReserved.contains(spillName)
-                ? "left by a process that died while writing or deleting it"
-                : (isTemporary ? "no process is writing it" : "no index entry refers to it")
-            report.findings.append(
-                .init(
-                    kind: isTemporary ? .leftoverTemporaryFile : .unreferencedFile, file: name,
-                    key: CacheKey(fileName: spillName), detail: reason))
-            garbage.append(name)
-        }
+        let garbage = unreferencedFiles(
+            listed, referenced: referenced, live: live, deadReserved: deadReserved, report: &report)
 
         if repair {
             if !badEntries.isEmpty {
@@ -100,6 +83,33 @@ extension MaintainedDirectory {
         }
         report.totals = try indexCall { () throws in try index.totals() }
         return report
+    }
+
+    /// The listed files no entry refers to and no live writer is writing, each reported:
+    /// garbage to delete. A file gone since the listing was finished with by its owner.
+    private func unreferencedFiles(
+        _ listed: [String], referenced: Set<String>, live: Set<String>, deadReserved: Set<String>,
+        report: inout VerificationReport
+    ) -> [String] {
+        var garbage: [String] = []
+        for name in listed.sorted() {
+            let isTemporary = name.hasSuffix(".tmp")
+            let spillName = isTemporary ? String(name.dropLast(4)) : name
+            if live.contains(spillName) || (!isTemporary && referenced.contains(spillName)) {
+                continue
+            }
+            guard access("\(path)/\(name)", F_OK) == 0 else { continue }
+            let reason =
+                deadReserved.contains(spillName)
+                ? "left by a process that died while writing or deleting it"
+                : (isTemporary ? "no process is writing it" : "no index entry refers to it")
+            report.findings.append(
+                .init(
+                    kind: isTemporary ? .leftoverTemporaryFile : .unreferencedFile, file: name,
+                    key: CacheKey(fileName: spillName), detail: reason))
+            garbage.append(name)
+        }
+        return garbage
     }
 
     /// Checks one spill file: against its index row when given, else against its name.
