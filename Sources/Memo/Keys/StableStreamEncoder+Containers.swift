@@ -115,17 +115,15 @@ extension StableStreamEncoder {
     /// Writes a key as a string and returns its first 8 UTF-8 bytes, big-endian and padded
     /// with zeros: comparing two of them orders most keys without reading their bytes.
     @inline(__always) func writeKey(_ name: String) -> UInt64 {
-        var text = name
-        return text.withUTF8 { utf8 in
-            sink.append(tag: StableTypeTag.string.rawValue, UInt64(utf8.count))
-            sink.appendRaw(UnsafeRawBufferPointer(utf8))
-            guard utf8.count < 8 else {
-                return UInt64(bigEndian: UnsafeRawPointer(utf8.baseAddress!).loadUnaligned(as: UInt64.self))
-            }
-            var prefix: UInt64 = 0
-            for byte in utf8 { prefix = prefix << 8 | UInt64(byte) }
-            return prefix << (8 * (8 - UInt64(utf8.count)))
-        }
+        let start = sink.position
+        writeString(name)
+        // The UTF-8 follows the tag (1 byte) and the length (8).
+        let utf8 = UnsafeRawBufferPointer(
+            start: sink.base.unsafelyUnwrapped + start + 9, count: sink.position - start - 9)
+        guard utf8.count < 8 else { return UInt64(bigEndian: utf8.loadUnaligned(as: UInt64.self)) }
+        var prefix: UInt64 = 0
+        for byte in utf8 { prefix = prefix << 8 | UInt64(byte) }
+        return prefix << (8 * (8 - UInt64(utf8.count)))
     }
 
     @inline(__always) func appendField(_ field: StableStreamField) {
