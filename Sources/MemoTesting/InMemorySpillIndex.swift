@@ -18,7 +18,7 @@ import Synchronization
 /// config.fileSystem = disk
 /// config.index = index
 /// ```
-public final class InMemorySpillIndex: SpillIndex {
+public final class InMemorySpillIndex: SpillIndex, ComputationLocking {
     private struct Tables {
         var entries: [CacheKey: SpillIndexEntry] = [:]
         var clock: UInt64 = 0
@@ -153,6 +153,8 @@ public final class InMemorySpillIndex: SpillIndex {
         }
     }
 
+    /// Takes the lock on computing `key`, shared by every cache over this index (as the
+    /// lock file is by processes): with `wait`, polls every millisecond until granted.
     public func lockComputation(of key: CacheKey, wait: Bool) throws -> Bool {
         while true {
             let taken = state.withTrackedLock { state in state.computing.insert(key).inserted }
@@ -161,6 +163,7 @@ public final class InMemorySpillIndex: SpillIndex {
         }
     }
 
+    /// Releases the lock on computing `key`.
     public func unlockComputation(of key: CacheKey) {
         _ = state.withTrackedLock { $0.computing.remove(key) }
     }

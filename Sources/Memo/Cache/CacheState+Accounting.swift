@@ -83,6 +83,7 @@ extension CacheState {
     /// Writes of a persistent directory not done because their value was superseded or
     /// removed before its turn.
     mutating func recordSkippedWrites(_ count: Int) { stats.skippedWrites += count }
+    mutating func recordDroppedWrite() { stats.droppedWrites += 1 }
 
     mutating func recordEviction() {
         stats.evictions += 1

@@ -345,7 +345,8 @@ struct CacheState {
     /// - Returns: whether the job's entry is still current (its file is now in use).
     @discardableResult
     mutating func completeSpill(
-        _ job: SpillJob, fileBytes: Int?, removals: inout [UInt64: CacheKey]
+        _ job: SpillJob, fileBytes: Int?, dropped: Bool = false,
+        removals: inout [UInt64: CacheKey]
     ) -> Bool {
         guard let slot = slot(of: job.key), nodes[slot].generation == job.generation else {
             // The entry went away while its file was written: the file is garbage.
@@ -355,7 +356,7 @@ struct CacheState {
         switch nodes[slot].tier {
         case .writing:
             guard let fileBytes else {
-                recordFailure()
+                if dropped { recordDroppedWrite() } else { recordFailure() }
                 removeEntry(at: slot, into: &removals)
                 forgotten.remember(job.key, .evicted)
                 return false
@@ -372,7 +373,7 @@ struct CacheState {
             // A write of a value still in memory (a persistent cache writes every value).
             guard nodes[slot].file == .pending else { return false }
             guard let fileBytes else {
-                recordFailure()
+                if dropped { recordDroppedWrite() } else { recordFailure() }
                 nodes[slot].file = .none
                 return false
             }
@@ -385,6 +386,12 @@ struct CacheState {
             if fileBytes != nil { removals[job.generation] = job.key }
             return false
         }
+    }
+
+    /// Reports a write the full write-behind queue dropped: as a failed write (a value in
+    /// memory keeps no file, one that left memory is lost), counted in `droppedWrites`.
+    mutating func dropWrite(_ job: SpillJob, removals: inout [UInt64: CacheKey]) {
+        completeSpill(job, fileBytes: nil, dropped: true, removals: &removals)
     }
 
     /// Whether `job` is still its entry's write: the entry holds the job's generation and

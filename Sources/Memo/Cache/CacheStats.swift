@@ -24,6 +24,10 @@ public struct CacheStats: Sendable, Equatable, CustomStringConvertible {
     /// was already queued, or the entry was removed, before the write's turn: disk work
     /// saved under overwrite pressure.
     public var skippedWrites = 0
+    /// Writes to a persistent directory not queued because the write-behind queue was
+    /// full (its disk is slower than the values arrive): the value stays in memory if it
+    /// is there, and only the directory misses it. No caller ever waits for the queue.
+    public var droppedWrites = 0
     /// Bytes charged for in-memory entries: `memoryCost + entryOverhead` each.
     public var memoryBytes = 0
     /// Entries held in memory.

@@ -1,21 +1,8 @@
+import Logging
 import Synchronization
 
 /// What the cache tells metrics, and what it knows per function.
 extension SpillingCache {
-    /// Runs `body` on the state under its lock, then, with the lock released, reports to
-    /// metrics the events and size changes `body` caused (nothing when metrics are off,
-    /// and nothing but a flag's test when nothing changed, as on a hit).
-    @inline(__always)
-    func withState<Result: Sendable>(_ body: (inout CacheState) -> Result) -> Result {
-        let (result, events) = state.withTrackedLock { state in
-            table.exclusively(draining: { state.applyTouches($0) }) {
-                (body(&state), state.takeMetricEvents())
-            }
-        }
-        if let events { metrics?.report(events) }
-        return result
-    }
-
     /// Bytes each function (name and version) holds in this cache, in memory and in the
     /// spill files the cache knows of ("" for values stored directly).
     var bytesByFunction: [StoredFunction: (memory: Int, disk: Int)] {
@@ -25,5 +12,46 @@ extension SpillingCache {
             result[function] = (held.memory, held.disk)
         }
         return result
+    }
+
+    /// Counts a failure that its caller logs itself.
+    func countFailure() {
+        withState { $0.recordFailure() }
+    }
+
+    /// Counts and logs a failure outside any batch.
+    func recordFailure(_ message: String) {
+        let (before, after) = withState { state in
+            let before = state.stats.failures
+            state.recordFailure()
+            return (before, state.stats.failures)
+        }
+        logFailure(message, from: before, to: after)
+    }
+
+    /// Logs a failure when the count crossed a power of two (the 1st, 2nd, 4th, 8th…), so
+    /// a failing disk is reported without flooding the log.
+    func logFailure(_ message: String, from before: Int, to after: Int) {
+        guard Self.crossesPowerOfTwo(from: before, to: after) else { return }
+        logger.warning(
+            "\(message)",
+            metadata: ["failures": "\(after)", "directory": "\(directory)"])
+    }
+
+    /// Logs dropped writes when their count crossed a power of two, as failures are.
+    func logDroppedWrites(from before: Int, to after: Int) {
+        guard Self.crossesPowerOfTwo(from: before, to: after) else { return }
+        logger.warning(
+            "write-behind queue full: writes dropped; the directory's disk is slower than values arrive",
+            metadata: ["droppedWrites": "\(after)", "directory": "\(directory)"])
+    }
+
+    /// Whether a count went past a power of two (the 1st, 2nd, 4th, 8th…) from `before`
+    /// to `after`: when a growing count is worth a line in the log.
+    static func crossesPowerOfTwo(from before: Int, to after: Int) -> Bool {
+        guard after > before else { return false }
+        var power = 1
+        while power <= before { power <<= 1 }
+        return power <= after
     }
 }

@@ -52,26 +52,6 @@ public final class SpillingCache: Sendable {
     /// The shared tier, behind its timeouts; `nil` without one.
     let shared: SharedTierClient?
 
-    /// What a persistent cache adds: the directory's index and the queue of writes.
-    final class Persistence: Sendable {
-        let index: any SpillIndex
-        let queue: WriteBehindQueue
-        /// The directory-wide disk budget, which the index holds.
-        let maxDisk: Int?
-        /// The versions each function has in the directory, read on its first miss that
-        /// could be a version change.
-        let storedVersions = Mutex<[String: [Int]]>([:])
-        /// Whether a batch skips the writes superseded or removed before their turn
-        /// (always, but in the benchmark that measures what skipping saves).
-        let skipsSupersededWrites = Atomic(true)
-
-        init(index: any SpillIndex, queue: WriteBehindQueue, maxDisk: Int?) {
-            self.index = index
-            self.queue = queue
-            self.maxDisk = maxDisk
-        }
-    }
-
     /// Creates a cache, creating or checking its spill directory; a persistent cache also
     /// opens (or creates) the directory's index and removes temporary files left by
     /// processes that died.
@@ -129,44 +109,6 @@ public final class SpillingCache: Sendable {
         return (SpillDirectory.defaultPath(), true)
     }
 
-    /// Opens a persistent directory's index, removes what dead processes left, and returns
-    /// the state and persistence of a cache over it.
-    private static func openPersistentDirectory(
-        _ directory: String, configuration: CacheConfiguration, table: EntryTable,
-        reportsMetrics: Bool
-    ) throws -> (CacheState, Persistence) {
-        let (fileSystem, logger) = (configuration.fileSystem, configuration.logger)
-        let index =
-            configuration.index
-            ?? SQLiteSpillIndex(
-                path: "\(directory)/\(SQLiteSpillIndex.fileName)",
-                readOnly: !PersistentDirectory.isWritable(directory))
-        let totals = try index.open()
-        let leftovers = PersistentDirectory.removeLeftovers(
-            in: directory, fileSystem: fileSystem, index: index)
-        if leftovers > 0 {
-            logger.info(
-                "removed files left by processes that died",
-                metadata: ["directory": "\(directory)", "files": "\(leftovers)"])
-        }
-        var state = CacheState(
-            maxMemory: configuration.maxMemory.bytes, maxDisk: nil,
-            timeToLive: configuration.timeToLive, writesEveryValue: true,
-            firstGeneration: PersistentDirectory.firstGeneration(), table: table)
-        state.reportsMetrics = reportsMetrics
-        state.leaderCountsMiss = true
-        state.directoryTotals = totals
-        logger.info(
-            "opened persistent cache directory",
-            metadata: [
-                "directory": "\(directory)", "entries": "\(totals.entries)",
-                "bytes": "\(totals.bytes)",
-            ])
-        let persistence = Persistence(
-            index: index, queue: WriteBehindQueue(), maxDisk: configuration.maxDisk?.bytes)
-        return (state, persistence)
-    }
-
     deinit {
         ExitCleanup.unregister(ObjectIdentifier(self))
         if persistence != nil {
@@ -178,6 +120,20 @@ public final class SpillingCache: Sendable {
         } else {
             SpillDirectory.clean(directory, owned: ownsDirectory, fileSystem: fileSystem)
         }
+    }
+
+    /// Runs `body` on the state under its lock, then, with the lock released, reports to
+    /// metrics the events and size changes `body` caused (nothing when metrics are off,
+    /// and nothing but a flag's test when nothing changed, as on a hit).
+    @inline(__always)
+    func withState<Result: Sendable>(_ body: (inout CacheState) -> Result) -> Result {
+        let (result, events) = state.withTrackedLock { state in
+            table.exclusively(draining: { state.applyTouches($0) }) {
+                (body(&state), state.takeMetricEvents())
+            }
+        }
+        if let events { metrics?.report(events) }
+        return result
     }
 
     /// The cache's counters and sizes. O(1).

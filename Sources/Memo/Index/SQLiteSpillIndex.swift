@@ -25,13 +25,10 @@ package final class SQLiteSpillIndex: SpillIndex {
     /// The index's file name in a persistent directory.
     package static let fileName = "memo-index.sqlite"
 
-    /// The lock file's name beside the index: one byte per key is locked in it.
-    package static let lockFileName = "memo-locks"
-
     package let path: String
     private let readOnly: Bool
     /// The lock file, opened by ``open()``; -1 before.
-    private let lockDescriptor = Atomic<Int32>(-1)
+    let lockDescriptor = Atomic<Int32>(-1)
     /// Idle connections: each is used by one thread at a time, taken and returned here.
     private let pool = Mutex<[ConnectionBox]>([])
 
@@ -117,71 +114,13 @@ package final class SQLiteSpillIndex: SpillIndex {
     package func closeFiles() {
         let descriptor = lockDescriptor.exchange(-1, ordering: .relaxed)
         if descriptor >= 0 { close(descriptor) }
-        pool.withTrackedLock { $0.removeAll() }
-    }
-
-    private func openLockFile() {
-        guard lockDescriptor.load(ordering: .relaxed) < 0 else { return }
-        let lockPath = Self.lockFilePath(besideIndexAt: path)
-        // A write lock needs a descriptor open for writing; without one (a read-only
-        // directory) nothing is recorded there, so there is nothing to compute once.
-        let descriptor = openDescriptor(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW)
-        if descriptor >= 0,
-            !lockDescriptor.compareExchange(expected: -1, desired: descriptor, ordering: .relaxed)
-                .exchanged
-        {
-            close(descriptor)
+        // Closed once the pool's mutex is released: closing a connection may write (a
+        // checkpoint of the WAL).
+        let idle = pool.withTrackedLock { pool in
+            defer { pool = [] }
+            return pool
         }
-    }
-
-    /// The lock file beside the index at `indexPath`.
-    static func lockFilePath(besideIndexAt indexPath: String) -> String {
-        let directory = indexPath.split(separator: "/", omittingEmptySubsequences: false)
-            .dropLast().joined(separator: "/")
-        return (directory.isEmpty ? "." : directory) + "/" + lockFileName
-    }
-
-    /// The byte of the lock file that every open index holds shared, and that rebuilding
-    /// the index (`memo verify --repair`) takes exclusively: an index is never replaced
-    /// under a process that has it open. Beyond every key's byte (see `lockOffset`).
-    static let directoryInUseOffset: Int64 = 1 << 62
-
-    /// Holds the directory-in-use byte shared for as long as this index is open; waits
-    /// while a rebuild holds it (a rebuild is one pass over the files, and rare).
-    private func holdDirectoryInUse() {
-        let descriptor = lockDescriptor.load(ordering: .relaxed)
-        guard descriptor >= 0 else { return }
-        while memo_byte_lock(descriptor, Self.directoryInUseOffset, 2, 1) != 0, errno == EINTR {}
-    }
-
-    /// The byte of the lock file that stands for `key` (any byte may be locked, the file
-    /// stays empty). Two keys share a byte with probability 2⁻⁶², and then only wait for
-    /// each other.
-    private static func lockOffset(_ key: CacheKey) -> Int64 {
-        Int64(bitPattern: key.low >> 2)
-    }
-
-    package func lockComputation(of key: CacheKey, wait: Bool) throws -> Bool {
-        let descriptor = lockDescriptor.load(ordering: .relaxed)
-        // Without a lock file (a read-only directory) nothing is written, so nothing can
-        // be computed twice into it: go ahead.
-        guard descriptor >= 0 else { return true }
-        while true {
-            if memo_byte_lock(descriptor, Self.lockOffset(key), 1, wait ? 1 : 0) == 0 {
-                return true
-            }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EACCES: return false
-            default: throw SpillIndexError.unusable("lock file: errno \(errno)")
-            }
-        }
-    }
-
-    package func unlockComputation(of key: CacheKey) {
-        let descriptor = lockDescriptor.load(ordering: .relaxed)
-        guard descriptor >= 0 else { return }
-        _ = memo_byte_lock(descriptor, Self.lockOffset(key), 0, 0)
+        _ = consume idle
     }
 
     /// The tables: entries keyed by the key's 16 bytes, ordered for eviction by recency;

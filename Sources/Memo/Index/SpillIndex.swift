@@ -45,15 +45,6 @@ public protocol SpillIndex: Sendable {
     /// Makes every applied change durable (survives a power loss).
     func synchronize() throws
 
-    /// Takes the directory-wide lock on computing `key`, held while its value is computed
-    /// and stored: single flight across processes. With `wait`, blocks until granted;
-    /// otherwise returns `false` at once if another holder has it. The lock of a holder
-    /// that dies (a killed process) is released, so no one waits for it forever.
-    func lockComputation(of key: CacheKey, wait: Bool) throws -> Bool
-
-    /// Releases the lock ``lockComputation(of:wait:)`` took.
-    func unlockComputation(of key: CacheKey)
-
     /// The versions the function named `function` has entries under, ascending. The
     /// default reads ``allEntries()``; an index should answer from its own index.
     func versions(ofFunction function: String) throws -> [Int]

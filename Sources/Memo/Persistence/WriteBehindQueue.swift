@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 import Dispatch
 import Synchronization
 
@@ -6,15 +13,19 @@ import Synchronization
 ///
 /// Batches are done one at a time, in order, on one serial dispatch queue: by a
 /// background worker, or by a caller that needs its work done before it returns (a
-/// removal, a flush, the leader of a single flight). Each batch costs two index
-/// transactions (one reserving its files, one recording them with its other changes),
-/// however many values and touches it holds; its files may be written in parallel, on
-/// the local disk, between the two. The queue is bounded, in operations and in
-/// the bytes of the values it holds (a value that left memory before its write is charged
-/// nowhere else): a caller that finds it full waits for the pending work to be done (the
-/// caller pays for the write rather than the value being dropped, and memory cannot grow
-/// without bound).
-/// Hits never touch the queue, except to leave a touch after a disk hit.
+/// removal, a flush). Each batch costs two index transactions (one reserving its files,
+/// one recording them with its other changes), however many values and touches it holds;
+/// its files may be written in parallel, on the local disk, between the two.
+///
+/// The queue is bounded, in operations and in the bytes of the values it holds (a value
+/// that left memory before its write is charged nowhere else). Past the bound, writes and
+/// touches are not queued but handed back: the cache first removes the pending writes
+/// already superseded (which their batch would skip), then waits for the worker to make
+/// room, at most ``SpillingCache/backlogWait``, and drops what still finds none (counting each
+/// write in ``CacheStats/droppedWrites``; the value stays in memory if it is there, and
+/// only the directory misses it). Index changes (removals, the release of a computation
+/// lock) are always queued, since dropping one would change what a lookup returns. A
+/// caller never does the queue's work itself.
 final class WriteBehindQueue: Sendable {
     enum Operation: Sendable {
         /// Write a value's file and record it in the index.
@@ -22,6 +33,10 @@ final class WriteBehindQueue: Sendable {
         /// Change the index; `deleting` (a file name in the directory, one this cache
         /// wrote) is deleted after the commit.
         case change(SpillIndexChange, deleting: String?)
+        /// Release this process's hold of the directory's lock on computing the key, once
+        /// the batch's transaction is over: a leader hands its lock to the write of its
+        /// value, so that another process waiting on the key finds the value recorded.
+        case unlock(CacheKey)
 
         /// The `memoryCost` of the value a write holds.
         var valueBytes: Int {
@@ -32,6 +47,15 @@ final class WriteBehindQueue: Sendable {
         var isTouch: Bool {
             if case .change(.touch, _) = self { return true }
             return false
+        }
+
+        /// Whether the operation may be dropped when the queue is full: a write (the
+        /// directory then misses one value) or a touch (it misses one use).
+        var isDroppable: Bool {
+            switch self {
+            case .write, .change(.touch, _): true
+            case .change, .unlock: false
+            }
         }
     }
 
@@ -46,16 +70,16 @@ final class WriteBehindQueue: Sendable {
         var workerHeld = false
     }
 
-    /// Operations that may be pending before a caller waits for them to be done.
+    /// Operations that may be pending before writes and touches are dropped.
     let capacity: Int
-    /// Bytes of values that may be pending before a caller waits for them to be written.
+    /// Bytes of values that may be pending before writes are dropped.
     let byteCapacity: Int
     /// Operations done in one transaction.
     let batchSize: Int
     private let state = Mutex(State())
     private let serial = DispatchQueue(label: "memo.write-behind")
 
-    init(capacity: Int = 1024, byteCapacity: Int = 64 << 20, batchSize: Int = 512) {
+    init(capacity: Int = 4096, byteCapacity: Int = 64 << 20, batchSize: Int = 512) {
         self.capacity = capacity
         self.byteCapacity = byteCapacity
         self.batchSize = batchSize
@@ -66,29 +90,74 @@ final class WriteBehindQueue: Sendable {
         case nothing
         /// Schedule a background drain (after `delay`, to gather touches).
         case scheduleWorker(delay: Duration)
-        /// The queue is full: drain it now, on the caller's thread.
-        case drainNow
     }
 
-    /// Adds operations, in order after every operation already added.
-    func enqueue(_ operations: [Operation]) -> Next {
-        guard !operations.isEmpty else { return .nothing }
-        let bytes = operations.reduce(0) { $0 + $1.valueBytes }
+    /// Adds operations, in order after every operation already added, and returns what
+    /// to schedule and the operations it dropped because the queue is full (writes and
+    /// touches only, see ``Operation/isDroppable``).
+    func enqueue(_ operations: [Operation]) -> (next: Next, dropped: [Operation]) {
+        guard !operations.isEmpty else { return (.nothing, []) }
         return state.withTrackedLock { state in
-            state.pending += operations
-            state.pendingBytes += bytes
-            if state.pending.count > capacity || state.pendingBytes > byteCapacity {
-                return .drainNow
+            var dropped: [Operation] = []
+            for operation in operations {
+                let bytes = operation.valueBytes
+                if operation.isDroppable,
+                    state.pending.count >= capacity || state.pendingBytes + bytes > byteCapacity
+                {
+                    dropped.append(operation)
+                    continue
+                }
+                state.pending.append(operation)
+                state.pendingBytes += bytes
             }
-            guard !state.workerScheduled, !state.workerHeld else { return .nothing }
+            guard !state.pending.isEmpty, !state.workerScheduled, !state.workerHeld else {
+                return (.nothing, dropped)
+            }
             state.workerScheduled = true
             let onlyTouches = state.pending.allSatisfy(\.isTouch)
-            return .scheduleWorker(delay: onlyTouches ? .milliseconds(50) : .zero)
+            return (.scheduleWorker(delay: onlyTouches ? .milliseconds(50) : .zero), dropped)
         }
     }
 
-    /// Stops scheduling background drains: pending work is done only by ``runNow(_:)``
-    /// (or when the queue is full), so a test decides where each batch begins.
+    /// The writes pending, for the cache to tell which are superseded.
+    var pendingWrites: [CacheState.SpillJob] {
+        state.withTrackedLock { state in
+            state.pending.compactMap { if case .write(let job) = $0 { job } else { nil } }
+        }
+    }
+
+    /// Removes the pending writes of these generations (writes superseded or removed
+    /// before their turn, which the batch would skip) and returns how many it removed.
+    func removeWrites(ofGenerations generations: Set<UInt64>) -> Int {
+        guard !generations.isEmpty else { return 0 }
+        return state.withTrackedLock { state in
+            let before = state.pending.count
+            state.pending.removeAll { operation in
+                guard case .write(let job) = operation, generations.contains(job.generation)
+                else { return false }
+                state.pendingBytes -= job.value.memoryCost
+                return true
+            }
+            return before - state.pending.count
+        }
+    }
+
+    /// Waits until the worker has made room for more writes, or `limit` has passed;
+    /// `true` if there is room. Never call it from the serial queue itself.
+    func waitForRoom(atMost limit: Duration) -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while true {
+            let room = state.withTrackedLock { state in
+                state.pending.count < capacity && state.pendingBytes < byteCapacity
+            }
+            if room { return true }
+            if ContinuousClock.now >= deadline { return false }
+            usleep(1_000)
+        }
+    }
+
+    /// Stops scheduling background drains: pending work is done only by ``runNow(_:)``, so
+    /// a test decides where each batch begins.
     func holdWorker() {
         state.withTrackedLock { $0.workerHeld = true }
     }

@@ -68,23 +68,10 @@ final class SharedTierClient: Sendable {
         blocking("fetch of \(key.hex)") { [tier] in try await tier.fetch(key) }
     }
 
-    /// The async form of ``fetch(_:)``.
-    func fetch(_ key: CacheKey) async -> Answer<[UInt8]?> {
-        await awaiting("fetch of \(key.hex)") { [tier] in try await tier.fetch(key) }
-    }
-
     /// The fleet-wide lock on computing `key`: waits at most the tier's computation wait
     /// for another holder, plus the timeout for the tier itself.
     func lock(_ key: CacheKey) -> Answer<(any SharedTierLock)?> {
         blocking("lock of \(key.hex)", within: lockDeadline, late: Self.releaseLate) {
-            [tier] in
-            try await tier.lockComputation(of: key, waitingAtMost: tier.computationWait)
-        }
-    }
-
-    /// The async form of ``lock(_:)``.
-    func lock(_ key: CacheKey) async -> Answer<(any SharedTierLock)?> {
-        await awaiting("lock of \(key.hex)", within: lockDeadline, late: Self.releaseLate) {
             [tier] in
             try await tier.lockComputation(of: key, waitingAtMost: tier.computationWait)
         }

@@ -300,7 +300,7 @@ final class KillableFileSystem: SpillFileSystem {
 
 /// An index whose transactions are steps of a ``KillSwitch``, reporting each commit to a
 /// ``CommitTracker``, with a hook that runs before a chosen transaction.
-final class KillableIndex: SpillIndex {
+final class KillableIndex: SpillIndex, ComputationLocking {
     let wrapped: InMemorySpillIndex
     let kill: KillSwitch
     let tracker: CommitTracker

@@ -10,119 +10,9 @@ import Logging
 import Synchronization
 import SystemPackage
 
-/// A persistent cache's work with its directory: finding values other runs and other
-/// processes stored, and doing the write-behind queue's batches (files, then one index
-/// transaction, then the files that became garbage).
+/// A persistent cache's write-behind queue and its batches: files, then one index
+/// transaction, then the files that became garbage, on the queue's own thread.
 extension SpillingCache {
-    // MARK: Lookups in the directory
-
-    /// What a look in the directory found.
-    enum DirectoryLookup {
-        /// A usable value, taken into this cache.
-        case found(any Spillable)
-        /// Nothing usable; why, when the directory knows (an entry it had to refuse).
-        case absent(MissReason?)
-    }
-
-    /// A value of `type` under `key` that this cache does not hold, from the directory's
-    /// index and its spill file, taken into this cache (a hit from disk, counted), or why
-    /// there is none usable (the miss is the caller's to count).
-    func lookupDirectory(
-        _ key: CacheKey, type: any Spillable.Type, function: StoredFunction?
-    ) -> DirectoryLookup {
-        guard let persistence else { return .absent(nil) }
-        let entry: SpillIndexEntry?
-        do {
-            entry = try persistence.index.entry(forKey: key)
-        } catch {
-            recordFailure("index lookup of \(key.hex) failed: \(error)")
-            return .absent(nil)
-        }
-        guard let entry else { return .absent(nil) }
-        guard let generation = PersistentDirectory.generation(of: entry.fileName),
-            PersistentDirectory.isFileName(entry.fileName, of: key)
-        else { return .absent(.corrupt) }
-        let wallNow = Duration.sinceUnixEpoch
-        let age = max(.zero, wallNow - entry.storedAt)
-        if let timeToLive = configuration.timeToLive, age >= timeToLive {
-            enqueue([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
-            return .absent(.expired)
-        }
-        // Stored as another type: not this caller's value, and the entry stays.
-        guard entry.valueType == SpillFileFormat.typeFingerprint(of: type) else {
-            return .absent(.otherType)
-        }
-
-        let read = readFile(of: entry, key: key, type: type, function: function)
-        guard case .found(let value) = read else { return read }
-        let charge = value.memoryCost + Self.entryOverhead
-        let now = self.now
-        var jobs: [CacheState.SpillJob] = []
-        var removals: [UInt64: CacheKey] = [:]
-        withState { state in
-            state.adopt(
-                value, charge: charge, forKey: key, generation: generation,
-                fileBytes: entry.size,
-                function: StoredFunction(name: entry.function, version: entry.version),
-                storedAt: now - age, now: now, jobs: &jobs, removals: &removals)
-        }
-        finish(jobs: jobs, removals: removals)
-        enqueue([.change(.touch(key: key, fileName: entry.fileName, at: wallNow), deleting: nil)])
-        return .found(value)
-    }
-
-    /// The value in `entry`'s spill file (`.found`, not yet taken into this cache), or why
-    /// there is none: the file vanished (another process evicted or replaced it) or cannot
-    /// be verified; either way the entry is removed.
-    private func readFile(
-        of entry: SpillIndexEntry, key: CacheKey, type: any Spillable.Type, function: StoredFunction?
-    ) -> DirectoryLookup {
-        do {
-            let value = try fileSystem.withFileStream(atPath: "\(directory)/\(entry.fileName)") {
-                stream in
-                try SpillFileFormat.decodeAny(
-                    from: &stream, key: key, type: type, function: function)
-            }
-            return .found(value)
-        } catch Errno.noSuchFileOrDirectory {
-            // Evicted or replaced by another process since we looked: a plain miss.
-            perform([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
-            return .absent(.evicted)
-        } catch {
-            // Cannot be verified: a miss, removed and counted, never a wrong value.
-            recordFailure("load of \(key.hex) from the directory failed: \(error)")
-            // Removed before this returns, so no later lookup meets the same file.
-            perform([
-                .change(.remove(key: key, fileName: entry.fileName), deleting: entry.fileName)
-            ])
-            return .absent(.corrupt)
-        }
-    }
-
-    /// Whether the directory holds the same call under another version of `function`: the
-    /// reason a persistent cache's miss is ``MissReason/versionChanged``. `keyAtVersion`
-    /// derives the call's key for another version. The function's versions in the
-    /// directory are read once per cache and function.
-    func isStoredUnderAnotherVersion(
-        _ function: StoredFunction, keyAtVersion: (Int) -> CacheKey?
-    ) -> Bool {
-        guard let persistence else { return false }
-        let versions: [Int]
-        if let known = persistence.storedVersions.withTrackedLock({ $0[function.name] }) {
-            versions = known
-        } else {
-            versions = (try? persistence.index.versions(ofFunction: function.name)) ?? []
-            persistence.storedVersions.withTrackedLock { $0[function.name] = versions }
-        }
-        for version in versions where version != function.version {
-            guard let key = keyAtVersion(version) else { return false }
-            if (try? persistence.index.entry(forKey: key)) != nil { return true }
-        }
-        return false
-    }
-
-    // MARK: The write-behind queue
-
     /// The index changes for files the state gave up: each file's entry goes if it still
     /// refers to that file, and the file is deleted after the commit.
     func removalOperations(_ removals: [UInt64: CacheKey]) -> [WriteBehindQueue.Operation] {
@@ -132,26 +22,63 @@ extension SpillingCache {
         }
     }
 
-    /// Adds operations to the queue; the worker does them soon, or the caller now if the
-    /// queue is full.
-    func enqueue(_ operations: [WriteBehindQueue.Operation]) {
-        guard let persistence else { return }
-        switch persistence.queue.enqueue(operations) {
-        case .nothing:
-            break
-        case .scheduleWorker(let delay):
+    /// How long a store waits for the write-behind worker to make room in a full queue
+    /// before its write is dropped: the most a slow disk can add to a caller's store.
+    static let backlogWait = Duration.seconds(1)
+
+    /// Adds operations to the queue for the worker. When the queue is full, its writes
+    /// wait for room (at most ``backlogWait``) and touches are dropped. Returns the writes
+    /// that still found no room: each is counted in ``CacheStats/droppedWrites`` and
+    /// reported to the state as a value without a file.
+    @discardableResult
+    func enqueue(_ operations: [WriteBehindQueue.Operation]) -> [CacheState.SpillJob] {
+        guard let persistence else { return [] }
+        var (next, dropped) = persistence.queue.enqueue(operations)
+        if case .scheduleWorker(let delay) = next {
             persistence.queue.schedule(after: delay) { [weak self] in self?.drainQueue() }
-        case .drainNow:
-            persistence.queue.runNow { drainQueue() }
         }
+        var droppedJobs = dropped.compactMap { if case .write(let job) = $0 { job } else { nil } }
+        guard !droppedJobs.isEmpty else { return [] }
+        if makeRoom(in: persistence.queue) || persistence.queue.waitForRoom(atMost: Self.backlogWait) {
+            (next, dropped) = persistence.queue.enqueue(droppedJobs.map { .write($0) })
+            if case .scheduleWorker(let delay) = next {
+                persistence.queue.schedule(after: delay) { [weak self] in self?.drainQueue() }
+            }
+            droppedJobs = dropped.compactMap { if case .write(let job) = $0 { job } else { nil } }
+            guard !droppedJobs.isEmpty else { return [] }
+        }
+        var removals: [UInt64: CacheKey] = [:]
+        let (before, after) = withState { state in
+            let before = state.stats.droppedWrites
+            for job in droppedJobs { state.dropWrite(job, removals: &removals) }
+            return (before, state.stats.droppedWrites)
+        }
+        if !removals.isEmpty { enqueue(removalOperations(removals)) }
+        logDroppedWrites(from: before, to: after)
+        return droppedJobs
     }
 
-    /// Adds operations and waits until they, and everything queued before them, are done.
+    /// Removes from a full queue the writes whose entry changed since they were queued
+    /// (counted as skipped, as their batch would have), so that under overwrite pressure
+    /// the newest values are the ones queued. `true` if that made room.
+    private func makeRoom(in queue: WriteBehindQueue) -> Bool {
+        let pending = queue.pendingWrites
+        let superseded = withState { state in
+            var superseded = Set<UInt64>()
+            for job in pending where !state.isPendingWrite(job) { superseded.insert(job.generation) }
+            return superseded
+        }
+        let removed = queue.removeWrites(ofGenerations: superseded)
+        guard removed > 0 else { return false }
+        withState { $0.recordSkippedWrites(removed) }
+        return true
+    }
+
+    /// Adds operations and waits until they, and everything queued before them, are done:
+    /// for removals and flushes, whose callers asked for the directory to change.
     func perform(_ operations: [WriteBehindQueue.Operation]) {
         guard let persistence else { return }
-        if case .scheduleWorker(let delay) = persistence.queue.enqueue(operations) {
-            persistence.queue.schedule(after: delay) { [weak self] in self?.drainQueue() }
-        }
+        enqueue(operations)
         persistence.queue.runNow { drainQueue() }
     }
 
@@ -199,9 +126,12 @@ extension SpillingCache {
                     outcomes[index] = .failed(String(describing: error), reserved: true)
                 }
             }
-            abandonChangedWrites(jobs, &outcomes)
+            abandonRemovedWrites(jobs, &outcomes)
         }
         record(batch, jobs: jobs, outcomes: outcomes, persistence: persistence)
+        // The values are recorded (or given up): a process waiting on one of these keys
+        // now finds it.
+        for case .unlock(let key) in batch { persistence.locks?.unlock(key) }
     }
 
     /// What became of one write of a batch.
@@ -241,17 +171,21 @@ extension SpillingCache {
         }
     }
 
-    /// Files written for entries that changed while they were written are not recorded:
-    /// recording one would make the key's recorded file obsolete for a value that is
-    /// already gone. Such a file is deleted now (it is only reserved: no row names it).
-    private func abandonChangedWrites(
+    /// Files written for keys removed while they were written are not recorded: recording
+    /// one would bring back a value that is gone. Such a file is deleted now (it is only
+    /// reserved: no row names it). A file whose key got a newer value meanwhile *is*
+    /// recorded: it is a right value of the key, newer than the one recorded, and the newer
+    /// value's own write (queued after it) replaces it. Abandoning it instead would record
+    /// nothing at all while a key is overwritten faster than the disk writes it, since no
+    /// caller ever waits for the queue.
+    private func abandonRemovedWrites(
         _ jobs: [CacheState.SpillJob], _ outcomes: inout [WriteOutcome]
     ) {
         let written = jobs.indices.filter {
             if case .written = outcomes[$0] { true } else { false }
         }
         guard !written.isEmpty else { return }
-        let changed = withState { state in written.filter { !state.isPendingWrite(jobs[$0]) } }
+        let changed = withState { state in written.filter { state.slot(of: jobs[$0].key) == nil } }
         for index in changed {
             try? fileSystem.removeFile(atPath: "\(directory)/\(jobs[index].fileName)")
             outcomes[index] = .abandoned
@@ -290,6 +224,8 @@ extension SpillingCache {
             case .change(let change, let deleting):
                 changes.append(change)
                 if let deleting { deletions.append(deleting) }
+            case .unlock:
+                break
             }
         }
         var outcome: SpillIndexOutcome?
@@ -386,6 +322,7 @@ extension SpillingCache {
         for name in Set(deletions) where PersistentDirectory.isSpillFileName(name) {
             try? fileSystem.removeFile(atPath: "\(directory)/\(name)")
         }
+        // Releases and removals are never dropped, and the worker is already draining.
         if !followUps.isEmpty {
             _ = persistence.queue.enqueue(followUps)
         }
@@ -423,8 +360,8 @@ extension SpillingCache {
     private static let parallelWriters = max(1, min(4, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
 
     /// Stops the write-behind worker of a persistent cache: its batches are then done only
-    /// by ``drainPendingForTests()``, a removal, a flush or a full queue, so a test knows
-    /// what each batch holds.
+    /// by ``drainPendingForTests()``, a removal or a flush, so a test knows what each
+    /// batch holds.
     package func holdWriteBehindForTests() {
         persistence?.queue.holdWorker()
     }
@@ -440,20 +377,5 @@ extension SpillingCache {
     /// process killed after its queue was written.
     package func drainPendingForTests() {
         persistence?.queue.runNow { drainQueue() }
-    }
-
-    /// Counts a failure that its caller logs itself.
-    func countFailure() {
-        withState { $0.recordFailure() }
-    }
-
-    /// Counts and logs a failure outside any batch.
-    func recordFailure(_ message: String) {
-        let (before, after) = withState { state in
-            let before = state.stats.failures
-            state.recordFailure()
-            return (before, state.stats.failures)
-        }
-        logFailure(message, from: before, to: after)
     }
 }
