@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import SystemPackage
 
 /// The lookup: one walk through the tiers, in the one order of the cache — memory, the
@@ -238,15 +239,25 @@ extension SpillingCache {
         await withoutActuallyEscaping(body) { body in
             let borrowed = CallerSuspended(body)
             return await withCheckedContinuation { continuation in
-                Self.ioQueue.async { continuation.resume(returning: borrowed.value()) }
+                Self.nextCacheThread().async {
+                    let result = borrowed.run()
+                    continuation.resume(returning: result)
+                }
             }
         }
     }
 
-    /// The threads of ``onCacheThread(_:)``, shared by every cache: work blocked on the
-    /// disk holds one of Dispatch's threads, never one of the few cooperative ones that
-    /// every task of the process shares.
-    static let ioQueue = DispatchQueue(label: "memo.cache-io", attributes: .concurrent)
+    /// One of the cache's threads, in turn: serial queues, because Dispatch gives each
+    /// its own thread when it has work, whereas the blocked work items of a concurrent
+    /// queue would hold the threads that, on Linux, Swift's cooperative pool runs on too.
+    /// Sixteen of them, shared by every cache: at most that many calls block on the disk
+    /// or the tier at once, and more wait their turn without holding a thread.
+    private static func nextCacheThread() -> DispatchQueue {
+        cacheThreads[Int(cacheThreadTurn.add(1, ordering: .relaxed).oldValue % 16)]
+    }
+
+    private static let cacheThreads = (0..<16).map { DispatchQueue(label: "memo.cache-io.\($0)") }
+    private static let cacheThreadTurn = Atomic<UInt>(0)
 }
 
 /// A closure of a caller that is suspended until the closure has run, carried to the
@@ -254,9 +265,18 @@ extension SpillingCache {
 ///
 /// `@unchecked Sendable` because the closure need not be: it is called exactly once, on one
 /// thread, while its caller is suspended in ``SpillingCache/onCacheThread(_:)`` (awaiting
-/// the continuation that the call resumes), so nothing it captures is used by two threads
-/// at once, and it does not outlive the caller's frame (`withoutActuallyEscaping`).
-private struct CallerSuspended<Result>: @unchecked Sendable {
-    let value: () -> Result
-    init(_ value: @escaping () -> Result) { self.value = value }
+/// the continuation resumed after the call), so nothing it captures is used by two threads
+/// at once, and `body` is set only before the thread is given the box and cleared by
+/// ``run()`` before the caller resumes, so the closure never outlives the caller's frame
+/// (which `withoutActuallyEscaping` checks).
+private final class CallerSuspended<Result>: @unchecked Sendable {
+    private var body: (() -> Result)?
+    init(_ body: @escaping () -> Result) { self.body = body }
+
+    /// Calls the closure and lets go of it.
+    func run() -> Result {
+        let result = body!()
+        body = nil
+        return result
+    }
 }

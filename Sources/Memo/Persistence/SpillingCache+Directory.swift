@@ -20,7 +20,7 @@ extension SpillingCache {
         let leftovers = PersistentDirectory.removeLeftovers(
             in: directory, fileSystem: fileSystem, index: index)
         if leftovers > 0 {
-            logger.info(
+            logger.debug(
                 "removed files left by processes that died",
                 metadata: ["directory": "\(directory)", "files": "\(leftovers)"])
         }
@@ -31,7 +31,7 @@ extension SpillingCache {
         state.reportsMetrics = reportsMetrics
         state.leaderCountsMiss = true
         state.directoryTotals = totals
-        logger.info(
+        logger.debug(
             "opened persistent cache directory",
             metadata: [
                 "directory": "\(directory)", "entries": "\(totals.entries)",
