@@ -84,6 +84,9 @@ extension CacheState {
     /// removed before its turn.
     mutating func recordSkippedWrites(_ count: Int) { stats.skippedWrites += count }
     mutating func recordDroppedWrite() { stats.droppedWrites += 1 }
+    /// Files of entries in memory kept on disk (a value reloaded, or written by a
+    /// persistent cache), which count in the disk's totals.
+    mutating func changeKeptFiles(by delta: Int) { keptFiles += delta }
 
     mutating func recordEviction() {
         stats.evictions += 1

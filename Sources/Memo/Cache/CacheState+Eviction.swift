@@ -33,7 +33,7 @@ extension CacheState {
             switch nodes[slot].file {
             case .kept:
                 // Unchanged since it was written or reloaded: its file is already there.
-                keptFiles -= 1
+                changeKeptFiles(by: -1)
                 nodes[slot].tier = .disk
                 setValue(nil, at: slot)
                 insertIntoDiskList(slot)

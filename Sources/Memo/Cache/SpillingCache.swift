@@ -230,7 +230,7 @@ public final class SpillingCache: Sendable {
     package func retire() {
         guard let persistence else { return }
         flush()
-        (persistence.index as? SQLiteSpillIndex)?.closeFiles()
+        persistence.closeFiles()
     }
 
     /// Blocks until every value stored so far is durable: written to its file, recorded

@@ -332,21 +332,6 @@ private final class ConnectionBox: @unchecked Sendable {
     let connection: SQLiteConnection
     init(_ connection: SQLiteConnection) { self.connection = connection }
 }
-
-extension Duration {
-    /// Milliseconds, as the index stores times.
-    var indexMilliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-    }
-
-    /// The wall-clock time now, since the Unix epoch: what the index records as stored and
-    /// last-used times (recency itself is the index's counter, never a time).
-    package static var sinceUnixEpoch: Duration {
-        .milliseconds(Int64(wallClockMilliseconds()))
-    }
-}
-
 /// open(2), outside the index class, whose `open()` would shadow it.
 func openDescriptor(_ path: String, _ flags: Int32) -> Int32 {
     open(path, flags, 0o600)

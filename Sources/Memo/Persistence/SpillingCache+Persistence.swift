@@ -22,5 +22,11 @@ extension SpillingCache {
             self.queue = queue
             self.maxDisk = maxDisk
         }
+
+        /// Lets go of the index's files (its connections and lock file), for a cache that
+        /// was replaced (see ``SpillingCache/retire()``).
+        func closeFiles() {
+            (index as? SQLiteSpillIndex)?.closeFiles()
+        }
     }
 }

@@ -171,10 +171,7 @@ final class WriteBehindQueue: Sendable {
         if delay == .zero {
             serial.async(execute: work)
         } else {
-            let nanoseconds =
-                Int(delay.components.seconds) * 1_000_000_000
-                + Int(delay.components.attoseconds / 1_000_000_000)
-            serial.asyncAfter(deadline: .now() + .nanoseconds(nanoseconds), execute: work)
+            serial.asyncAfter(deadline: .now() + delay.dispatchInterval, execute: work)
         }
     }
 

@@ -240,23 +240,6 @@ final class SharedTierClient: Sendable {
     }
 }
 
-/// Runs the shared tier's tasks on one thread of its own (a serial dispatch queue, which
-/// gets its own thread), whatever Swift's cooperative pool is busy with. Tier calls spend
-/// their time waiting on the network, so one thread interleaves them all.
-package final class SharedTierExecutor: TaskExecutor {
-    private let queue: DispatchQueue
-
-    /// An executor on a serial queue of its own, named `label`.
-    package init(label: String = "memo.shared-tier") {
-        queue = DispatchQueue(label: label)
-    }
-
-    package func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-    }
-}
-
 /// Where a call's result meets its waiter: the first of delivery and abandonment wins.
 private final class Slot<Value: Sendable>: Sendable {
     private enum State {
@@ -304,13 +287,5 @@ private final class Slot<Value: Sendable>: Sendable {
             return continuation
         }
         waiting?.resume(returning: result)
-    }
-}
-
-extension Duration {
-    /// The duration for Dispatch's timeouts.
-    var dispatchInterval: DispatchTimeInterval {
-        let (seconds, attoseconds) = components
-        return .nanoseconds(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000))
     }
 }
