@@ -39,7 +39,9 @@ extension SpillingCache {
         }
         var droppedJobs = dropped.compactMap { if case .write(let job) = $0 { job } else { nil } }
         guard !droppedJobs.isEmpty else { return [] }
-        if makeRoom(in: persistence.queue) || persistence.queue.waitForRoom(atMost: Self.backlogWait) {
+        if removeSupersededWrites(persistence)
+            || persistence.queue.waitForRoom(atMost: Self.backlogWait)
+        {
             (next, dropped) = persistence.queue.enqueue(droppedJobs.map { .write($0) })
             if case .scheduleWorker(let delay) = next {
                 persistence.queue.schedule(after: delay) { [weak self] in self?.drainQueue() }
@@ -58,17 +60,20 @@ extension SpillingCache {
         return droppedJobs
     }
 
-    /// Removes from a full queue the writes whose entry changed since they were queued
+    /// Removes from the queue the writes whose entry changed since they were queued
     /// (counted as skipped, as their batch would have), so that under overwrite pressure
-    /// the newest values are the ones queued. `true` if that made room.
-    private func makeRoom(in queue: WriteBehindQueue) -> Bool {
-        let pending = queue.pendingWrites
+    /// the newest values are the ones queued, and each batch holds the newest of its keys.
+    /// `true` if it removed any.
+    private func removeSupersededWrites(_ persistence: Persistence) -> Bool {
+        guard persistence.skipsSupersededWrites.load(ordering: .relaxed) else { return false }
+        let pending = persistence.queue.pendingWrites
+        guard !pending.isEmpty else { return false }
         let superseded = withState { state in
             var superseded = Set<UInt64>()
             for job in pending where !state.isPendingWrite(job) { superseded.insert(job.generation) }
             return superseded
         }
-        let removed = queue.removeWrites(ofGenerations: superseded)
+        let removed = persistence.queue.removeWrites(ofGenerations: superseded)
         guard removed > 0 else { return false }
         withState { $0.recordSkippedWrites(removed) }
         return true
@@ -86,7 +91,11 @@ extension SpillingCache {
     /// `deinit`, when nothing else can reach the cache).
     func drainQueue() {
         guard let persistence else { return }
-        while let batch = persistence.queue.nextBatch() {
+        while true {
+            // Writes superseded since they were queued go first: a batch then holds the
+            // newest value of each key it writes, even when more than a batch is pending.
+            _ = removeSupersededWrites(persistence)
+            guard let batch = persistence.queue.nextBatch() else { return }
             process(batch, persistence: persistence)
         }
     }
