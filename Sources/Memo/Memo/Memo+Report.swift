@@ -3,8 +3,8 @@ extension Memo {
     /// totals.
     ///
     /// ```
-    /// function  calls  hits  misses  hit rate  from disk  computing   saved    memory      disk  missed because
-    /// spectrum     72    48      24     66.7%         24     938 ms  1.88 s  95.64 KB  199.1 KB  new key 20, evicted 4
+    /// function  calls  hits  misses  hit rate  from disk  computing   saved    memory       disk  missed because
+    /// spectrum     72    48      24     66.7%         24     938 ms  1.88 s  95.64 KB  199.10 KB  new key 20, evicted 4
     /// ```
     ///
     /// `hits` counts hits from memory, from disk (`from disk`) and, with a shared tier,
