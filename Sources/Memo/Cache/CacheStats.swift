@@ -26,7 +26,8 @@ public struct CacheStats: Sendable, Equatable, CustomStringConvertible {
     public var skippedWrites = 0
     /// Writes to a persistent directory not queued because the write-behind queue was
     /// full (its disk is slower than the values arrive): the value stays in memory if it
-    /// is there, and only the directory misses it. No caller ever waits for the queue.
+    /// is there, and only the directory misses it. A store waits at most
+    /// one second for room before its write is dropped; no caller does the queue's work.
     public var droppedWrites = 0
     /// Bytes charged for in-memory entries: `memoryCost + entryOverhead` each.
     public var memoryBytes = 0

@@ -123,12 +123,9 @@ extension SpillingCache {
                 outcome = .miss(lead.reason)
                 let result: Result<any Spillable, any Error>
                 do { result = .success(try await compute()) } catch { result = .failure(error) }
-                // A persistent store may wait for room in a full write-behind queue.
-                if persistence != nil {
-                    await onCacheThread { completeLead(lead, with: result) }
-                } else {
-                    completeLead(lead, with: result)
-                }
+                // Storing may write spill files (a cache of its own files) or wait for room
+                // in a full write-behind queue (a persistent one): not on this thread.
+                await onCacheThread { completeLead(lead, with: result) }
                 return try result.get()
             }
         }
@@ -154,11 +151,7 @@ extension SpillingCache {
         withState { $0.recordMiss() }
         if accepting(cancellation) { throw cancellation }
         let value = try await compute()
-        if persistence != nil {
-            await onCacheThread { storeAny(value, forKey: key, function: function) }
-        } else {
-            storeAny(value, forKey: key, function: function)
-        }
+        await onCacheThread { storeAny(value, forKey: key, function: function) }
         return value
     }
 }

@@ -12,8 +12,8 @@ import Synchronization
 /// and index changes (removals, last-use updates), in the order they were asked for.
 ///
 /// Batches are done one at a time, in order, on one serial dispatch queue: by a
-/// background worker, or by a caller that needs its work done before it returns (a
-/// removal, a flush). Each batch costs two index transactions (one reserving its files,
+/// background worker, or, while a caller that needs its work done before it returns (a
+/// removal, a flush) waits for them. Each batch costs two index transactions (one reserving its files,
 /// one recording them with its other changes), however many values and touches it holds;
 /// its files may be written in parallel, on the local disk, between the two.
 ///

@@ -66,6 +66,9 @@ struct SpillableTests {
         let doubles = [Double](repeating: 0, count: 1000)
         #expect(ContiguousArray(doubles).memoryCost == doubles.memoryCost)
         #expect(ContiguousArray(["ab", "c"]).memoryCost == ["ab", "c"].memoryCost)
+        // An optional costs its value, or the one byte its encoding holds for `nil`.
+        #expect((nil as [Double]?).memoryCost == 1)
+        #expect((doubles as [Double]?).memoryCost == doubles.memoryCost)
     }
 
     @Test("malformed payloads throw instead of crashing")
