@@ -92,8 +92,10 @@ struct CallerPathTests {
         }
         let missesTook = ContinuousClock.now - start
         let tickerTook = await ticker.value
-        #expect(missesTook < .milliseconds(800), "eight misses took \(missesTook)")
-        #expect(tickerTook < .milliseconds(700), "the ticker took \(tickerTook) for 100 ms of sleeps")
+        // The previous hub held both cooperative threads of this machine for seconds (each
+        // miss waited for its 1 s write): the bounds leave room for a loaded machine.
+        #expect(missesTook < .milliseconds(1_500), "eight misses took \(missesTook)")
+        #expect(tickerTook < .milliseconds(1_500), "the ticker took \(tickerTook) for 100 ms of sleeps")
         slowWrites.removeAllRules()
         writer.flush()
         writer.retire()
@@ -118,7 +120,7 @@ struct CallerPathTests {
         }
         let readTickerTook = await readTicker.value
         #expect(reader.stats.diskHits == 8)
-        #expect(readTickerTook < .milliseconds(700), "the ticker took \(readTickerTook) during disk hits")
+        #expect(readTickerTook < .milliseconds(1_500), "the ticker took \(readTickerTook) during disk hits")
     }
 
     @Test("with the write-behind queue full, a store returns within the stated bound and its write is counted as dropped")
