@@ -114,7 +114,8 @@ extension SpillingCache {
                 }
             case .lead(let flight, let reason):
                 let locked = await lockDirectoryPolling(key)
-                let start = await onCacheThread {
+                // Without a directory or a shared tier, beginning a lead touches nothing.
+                let start = await onCacheThread(if: persistence != nil || shared != nil) {
                     beginLead(
                         key, type: type, function: function, flight: flight, reason: reason,
                         holdsDirectoryLock: locked, keyAtVersion: keyAtVersion)

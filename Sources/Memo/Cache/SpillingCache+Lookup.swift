@@ -83,10 +83,7 @@ extension SpillingCache {
     ) async -> LookupOutcome {
         if let value = memoryHit(key, type: type) { return .found(value, from: .memory) }
         let (step, removals) = decide(key, type: type, startingFlight: startingFlight)
-        guard needsIO(step, removals: removals) else {
-            return resolve(step, removals: removals, key: key, type: type, function: function)
-        }
-        return await onCacheThread {
+        return await onCacheThread(if: needsIO(step, removals: removals)) {
             resolve(step, removals: removals, key: key, type: type, function: function)
         }
     }
@@ -245,6 +242,13 @@ extension SpillingCache {
                 }
             }
         }
+    }
+
+    /// ``onCacheThread(_:)`` when `needed`; otherwise `body` runs here, without a hop.
+    func onCacheThread<Result: Sendable>(
+        if needed: Bool, _ body: () -> Result
+    ) async -> Result {
+        needed ? await onCacheThread(body) : body()
     }
 
     /// One of the cache's threads, in turn: serial queues, because Dispatch gives each

@@ -33,20 +33,12 @@ extension SpillingCache {
     @discardableResult
     func enqueue(_ operations: [WriteBehindQueue.Operation]) -> [CacheState.SpillJob] {
         guard let persistence else { return [] }
-        var (next, dropped) = persistence.queue.enqueue(operations)
-        if case .scheduleWorker(let delay) = next {
-            persistence.queue.schedule(after: delay) { [weak self] in self?.drainQueue() }
-        }
-        var droppedJobs = dropped.compactMap { if case .write(let job) = $0 { job } else { nil } }
+        var droppedJobs = admit(operations, to: persistence.queue)
         guard !droppedJobs.isEmpty else { return [] }
         if removeSupersededWrites(persistence)
             || persistence.queue.waitForRoom(atMost: Self.backlogWait)
         {
-            (next, dropped) = persistence.queue.enqueue(droppedJobs.map { .write($0) })
-            if case .scheduleWorker(let delay) = next {
-                persistence.queue.schedule(after: delay) { [weak self] in self?.drainQueue() }
-            }
-            droppedJobs = dropped.compactMap { if case .write(let job) = $0 { job } else { nil } }
+            droppedJobs = admit(droppedJobs.map { .write($0) }, to: persistence.queue)
             guard !droppedJobs.isEmpty else { return [] }
         }
         var removals: [UInt64: CacheKey] = [:]
@@ -58,6 +50,18 @@ extension SpillingCache {
         if !removals.isEmpty { enqueue(removalOperations(removals)) }
         logDroppedWrites(from: before, to: after)
         return droppedJobs
+    }
+
+    /// Adds operations to `queue`, scheduling its worker if it asks, and returns the
+    /// writes it had no room for (the touches it had none for are dropped).
+    private func admit(
+        _ operations: [WriteBehindQueue.Operation], to queue: WriteBehindQueue
+    ) -> [CacheState.SpillJob] {
+        let (next, dropped) = queue.enqueue(operations)
+        if case .scheduleWorker(let delay) = next {
+            queue.schedule(after: delay) { [weak self] in self?.drainQueue() }
+        }
+        return dropped.compactMap(\.writeJob)
     }
 
     /// Removes from the queue the writes whose entry changed since they were queued
@@ -112,7 +116,7 @@ extension SpillingCache {
     /// newer value is recorded, whose insert makes it obsolete; a value *removed* (a
     /// removal, a clear, an expiry) has its row removed first and its file deleted after.
     private func process(_ batch: [WriteBehindQueue.Operation], persistence: Persistence) {
-        let jobs = batch.compactMap { if case .write(let job) = $0 { job } else { nil } }
+        let jobs = batch.compactMap(\.writeJob)
         // A write whose entry changed before its turn is not done at all: under overwrite
         // pressure the disk goes to the newest values.
         let skips = persistence.skipsSupersededWrites.load(ordering: .relaxed)

@@ -13,9 +13,10 @@ import Synchronization
 ///
 /// Batches are done one at a time, in order, on one serial dispatch queue: by a
 /// background worker, or, while a caller that needs its work done before it returns (a
-/// removal, a flush) waits for them. Each batch costs two index transactions (one reserving its files,
-/// one recording them with its other changes), however many values and touches it holds;
-/// its files may be written in parallel, on the local disk, between the two.
+/// removal, a flush) waits for them. Each batch costs two index transactions (one
+/// reserving its files, one recording them with its other changes), however many values
+/// and touches it holds; its files may be written in parallel, on the local disk, between
+/// the two.
 ///
 /// The queue is bounded, in operations and in the bytes of the values it holds (a value
 /// that left memory before its write is charged nowhere else). Past the bound, writes and
@@ -37,6 +38,11 @@ final class WriteBehindQueue: Sendable {
         /// the batch's transaction is over: a leader hands its lock to the write of its
         /// value, so that another process waiting on the key finds the value recorded.
         case unlock(CacheKey)
+
+        /// The job of a write; `nil` for other operations.
+        var writeJob: CacheState.SpillJob? {
+            if case .write(let job) = self { job } else { nil }
+        }
 
         /// The `memoryCost` of the value a write holds.
         var valueBytes: Int {
@@ -122,7 +128,7 @@ final class WriteBehindQueue: Sendable {
     /// The writes pending, for the cache to tell which are superseded.
     var pendingWrites: [CacheState.SpillJob] {
         state.withTrackedLock { state in
-            state.pending.compactMap { if case .write(let job) = $0 { job } else { nil } }
+            state.pending.compactMap(\.writeJob)
         }
     }
 
@@ -133,9 +139,9 @@ final class WriteBehindQueue: Sendable {
         return state.withTrackedLock { state in
             let before = state.pending.count
             state.pending.removeAll { operation in
-                guard case .write(let job) = operation, generations.contains(job.generation)
+                guard let job = operation.writeJob, generations.contains(job.generation)
                 else { return false }
-                state.pendingBytes -= job.value.memoryCost
+                state.pendingBytes -= operation.valueBytes
                 return true
             }
             return before - state.pending.count

@@ -24,13 +24,7 @@ struct CallerPathTests {
     static func persistentCache(
         on disk: any SpillFileSystem, index: InMemorySpillIndex = InMemorySpillIndex()
     ) throws -> SpillingCache {
-        var configuration = CacheConfiguration()
-        configuration.directory = "/memo"
-        configuration.persistent = true
-        configuration.fileSystem = disk
-        configuration.index = index
-        configuration.logger = quietLogger
-        return try SpillingCache(configuration)
+        try SpillingCache(inMemoryPersistentConfiguration(on: disk, index: index))
     }
 
     @Test("a persistent miss on a disk that takes 400 ms a write returns without waiting for it; a process waiting on the key gets the value")

@@ -302,12 +302,7 @@ struct PersistentCacheTests {
     func readOnlyIndex() throws {
         let disk = InMemoryFileSystem()
         let index = InMemorySpillIndex()
-        var configuration = CacheConfiguration()
-        configuration.directory = "/memo"
-        configuration.persistent = true
-        configuration.fileSystem = disk
-        configuration.index = index
-        configuration.logger = quietLogger
+        let configuration = inMemoryPersistentConfiguration(on: disk, index: index)
         do {
             let writer = try SpillingCache(configuration)
             writer.store(Self.values(1), forKey: key(1))

@@ -97,3 +97,16 @@ class Shape: Codable, Spillable, @unchecked Sendable {
 
 /// The subclass of `Shape` whose instances functions return.
 final class Square: Shape, @unchecked Sendable {}  // Sendable: as `Shape`.
+
+/// A persistent configuration over an in-memory disk and index, at `/memo`.
+func inMemoryPersistentConfiguration(
+    on disk: any SpillFileSystem, index: InMemorySpillIndex
+) -> CacheConfiguration {
+    var configuration = CacheConfiguration()
+    configuration.directory = "/memo"
+    configuration.persistent = true
+    configuration.fileSystem = disk
+    configuration.index = index
+    configuration.logger = quietLogger
+    return configuration
+}
