@@ -85,10 +85,12 @@ let package = Package(
         .executableTarget(
             name: "memo-fleet-worker", dependencies: ["Memo", "MemoPostgres"],
             path: "Tests/memo-fleet-worker"),
+        // Child processes for the tests: posix_spawn and waitpid, every wait bounded.
+        .target(name: "TestProcesses", path: "Tests/TestProcesses"),
         .testTarget(
             name: "MemoTests",
             dependencies: [
-                "Memo", "MemoTesting", "Cxxhash", "DemoWorkload",
+                "Memo", "MemoTesting", "Cxxhash", "DemoWorkload", "TestProcesses",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -99,7 +101,7 @@ let package = Package(
         .testTarget(
             name: "MemoPostgresTests",
             dependencies: [
-                "Memo", "MemoPostgres", "MemoTesting",
+                "Memo", "MemoPostgres", "MemoTesting", "TestProcesses",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),

@@ -1,12 +1,11 @@
 import Foundation
+import TestProcesses
 import Testing
 
 /// A running `memo-fleet-worker` (Tests/memo-fleet-worker), its output going to a file that
 /// survives a kill.
-final class FleetWorker: @unchecked Sendable {
-    // @unchecked: `process` is used from the test's task only; the class is Sendable so
-    // that tests may pass it into task groups they await before going on.
-    let process = Process()
+final class FleetWorker: Sendable {
+    let process: SpawnedProcess
     let outputPath: String
 
     init(_ arguments: [String]) throws {
@@ -17,14 +16,8 @@ final class FleetWorker: @unchecked Sendable {
             FileManager.default.isExecutableFile(atPath: executable.path),
             "memo-fleet-worker is not built next to the tests: run `make test`")
         outputPath = NSTemporaryDirectory() + "fleet-\(UUID().uuidString.prefix(8)).out"
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        defer { try? output.close() }
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        process = try SpawnedProcess(
+            executable.path, arguments, output: outputPath, errors: outputPath)
     }
 
     deinit {
@@ -53,23 +46,16 @@ final class FleetWorker: @unchecked Sendable {
     }
 
     func kill() {
-        _ = Foundation.kill(process.processIdentifier, SIGKILL)
+        process.kill(SIGKILL)
     }
 
     /// Waits for the end (at most `timeout`, then kills it and records an issue); returns
     /// the exit status.
     @discardableResult
     func finish(within timeout: Duration = .seconds(120)) async -> Int32 {
-        let start = ContinuousClock.now
-        while process.isRunning {
-            if ContinuousClock.now - start > timeout {
-                kill()
-                Issue.record("memo-fleet-worker ran past \(timeout): \(lines.suffix(5))")
-                break
-            }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        process.waitUntilExit()
-        return process.terminationStatus
+        let (termination, timedOut) = await process.finish(
+            within: timeout, polling: .milliseconds(10))
+        if timedOut { Issue.record("memo-fleet-worker ran past \(timeout): \(lines.suffix(5))") }
+        return termination.status
     }
 }

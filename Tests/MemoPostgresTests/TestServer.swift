@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import TestProcesses
 import Testing
 
 /// The throwaway PostgreSQL server `make test` starts (Scripts/throwaway-postgres.sh),
@@ -78,24 +79,14 @@ struct TestServer: Sendable {
 
     /// Runs pg_ctl (as `postgres` when root) and waits for it. Not Foundation's `Process`:
     /// `pg_ctl start` leaves a server running that holds what it inherited, and
-    /// `waitUntilExit` then never returns; posix_spawn and waitpid do not care.
+    /// `waitUntilExit` then never returns; ``SpawnedProcess`` waits for the exit only, and
+    /// the server inherits no descriptor of this process (see `closeInheritedDescriptors`).
     private func pgctl(_ arguments: [String]) throws {
         let command =
             geteuid() == 0
             ? ["/usr/sbin/runuser", "-u", "postgres", "--", bin + "/pg_ctl", "-D", data] + arguments
             : [bin + "/pg_ctl", "-D", data] + arguments
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var argv = command.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid = pid_t()
-        let spawned = posix_spawn(&pid, command[0], &actions, nil, &argv, environ)
-        try #require(spawned == 0, "posix_spawn \(command[0]): \(spawned)")
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        #expect(status == 0, "pg_ctl \(arguments.first ?? ""): status \(status)")
+        let termination = try SpawnedProcess.run(command[0], Array(command.dropFirst()))
+        #expect(termination == .exited(0), "pg_ctl \(arguments.first ?? ""): \(termination)")
     }
 }

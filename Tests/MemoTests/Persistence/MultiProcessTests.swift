@@ -1,5 +1,6 @@
 import Foundation
 @testable import Memo
+import TestProcesses
 import Testing
 
 #if canImport(Glibc)
@@ -164,8 +165,9 @@ struct MultiProcessTests {
     }
 
     /// A writer overwriting 50 keys faster than its disk writes them (20 ms a file), killed
-    /// after 2.5 s: the next process reads a right value of every key it recorded, and no
-    /// index row names a file that is gone (issue 26: every key was lost here before).
+    /// half a second after its index records every key: the next process reads a right
+    /// value of every key, and no index row names a file that is gone (issue 26: every key
+    /// was lost here before).
     @Test("a writer killed under overwrite pressure keeps what it recorded")
     func killedUnderOverwrites() async throws {
         let keys = 50
@@ -174,7 +176,11 @@ struct MultiProcessTests {
             defer { scratch.remove() }
             let writer = try Worker(
                 ["overwrite", scratch.cache, "\(keys)", "20"], logs: scratch)
-            try await Task.sleep(for: .milliseconds(2_500))
+            // Waiting for the index rather than a fixed time: under ThreadSanitizer on a
+            // loaded machine the first batches took longer than the 2.5 s this once slept.
+            let recorded = await Self.waitForRecordedKeys(keys, in: scratch.cache)
+            #expect(recorded == keys, "round \(round): the writer recorded \(recorded) keys in 30 s")
+            try await Task.sleep(for: .milliseconds(500))
             writer.sigkill()
             let killed = await writer.finish(within: Self.hangTimeout)
             #expect(killed.signal == SIGKILL, "round \(round): \(killed)")
@@ -184,10 +190,29 @@ struct MultiProcessTests {
             reader.expectSuccess("round \(round)")
             #expect(reader.field("wrong") == 0, "round \(round): \(reader)")
             #expect(reader.field("dangling") == 0, "round \(round): \(reader)")
-            // Goal: all 50. The writer stored every key at least once in its first
-            // round, and its first batches were recorded long before the kill.
+            // Every key had a row before the kill: none may be lost.
             #expect((reader.field("found") ?? 0) == keys, "round \(round): \(reader)")
         }
+    }
+
+    /// How many keys the index of `directory` records, polled every 50 ms until it is
+    /// `count` or 30 s pass, while the directory's writer goes on.
+    static func waitForRecordedKeys(_ count: Int, in directory: String) async -> Int {
+        let deadline = ContinuousClock.now + .seconds(30)
+        var recorded = 0
+        while ContinuousClock.now < deadline {
+            // Not read-only: that opens the file as immutable, without the writer's WAL.
+            let index = SQLiteSpillIndex(path: "\(directory)/\(SQLiteSpillIndex.fileName)")
+            if FileManager.default.fileExists(atPath: directory), (try? index.open()) != nil,
+                let entries = try? index.allEntries()
+            {
+                recorded = Set(entries.map(\.key)).count
+            }
+            index.closeFiles()
+            if recorded >= count { return recorded }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return recorded
     }
 
     // MARK: Concurrent processes
@@ -278,7 +303,7 @@ extension MultiProcessTests {
     /// A running `memo-worker`. Its stdout and stderr go to files, which survive a kill
     /// and cannot fill up as a pipe would.
     final class Worker {
-        let process = Process()
+        let process: SpawnedProcess
         let arguments: [String]
         let outputPath: String
         let errorPath: String
@@ -290,19 +315,9 @@ extension MultiProcessTests {
             let name = "\(scratch.logs)/\(UUID().uuidString.prefix(8))-\(arguments[0])"
             outputPath = name + ".out"
             errorPath = name + ".err"
-            _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-            _ = FileManager.default.createFile(atPath: errorPath, contents: nil)
-            let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-            let errors = try FileHandle(forWritingTo: URL(fileURLWithPath: errorPath))
-            defer {
-                try? output.close()
-                try? errors.close()
-            }
-            process.executableURL = try builtExecutable(named: "memo-worker")
-            process.arguments = arguments
-            process.standardOutput = output
-            process.standardError = errors
-            try process.run()
+            process = try SpawnedProcess(
+                builtExecutable(named: "memo-worker").path, arguments, output: outputPath,
+                errors: errorPath)
         }
 
         /// Runs a worker to its end.
@@ -315,31 +330,24 @@ extension MultiProcessTests {
 
         /// Kills the worker with SIGKILL: no exit handler, no flush.
         func sigkill() {
-            _ = kill(process.processIdentifier, SIGKILL)
+            process.kill(SIGKILL)
         }
 
         /// Waits for the worker to end; one still running after `timeout` is killed and
         /// fails the test.
         func finish(within timeout: Duration) async -> Outcome {
-            let start = ContinuousClock.now
-            var hung = false
-            while process.isRunning {
-                if ContinuousClock.now - start > timeout {
-                    hung = true
-                    sigkill()
-                    break
-                }
-                try? await Task.sleep(for: .milliseconds(5))
-            }
-            process.waitUntilExit()
+            let (termination, hung) = await process.finish(within: timeout)
             let elapsed = ContinuousClock.now - started
             let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             let errors = (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? ""
-            let signaled = process.terminationReason == .uncaughtSignal
+            var status: Int32?
+            var signal: Int32?
+            switch termination {
+            case .exited(let code): status = code
+            case .signaled(let number): signal = number
+            }
             let outcome = Outcome(
-                arguments: arguments,
-                status: signaled ? nil : process.terminationStatus,
-                signal: signaled ? process.terminationStatus : nil,
+                arguments: arguments, status: status, signal: signal,
                 lines: output.split(separator: "\n").map(String.init),
                 errors: errors.split(separator: "\n").filter { !$0.contains(" info ") }
                     .joined(separator: "\n"),

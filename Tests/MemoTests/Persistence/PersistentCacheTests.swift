@@ -2,6 +2,7 @@ import Foundation
 @testable import Memo
 import MemoTesting
 import Synchronization
+import TestProcesses
 import Testing
 
 /// Persistent directories in one process: reopening, the kept-file rule, the directory
@@ -383,22 +384,12 @@ struct ReadOnlyMount {
     }
 
     func unmount() {
-        let umount = Process()
-        umount.executableURL = URL(fileURLWithPath: "/bin/umount")
-        umount.arguments = [path]
-        try? umount.run()
-        umount.waitUntilExit()
+        _ = try? SpawnedProcess.run("/bin/umount", [path])
         try? FileManager.default.removeItem(atPath: path)
     }
 
     private static func run(_ arguments: [String]) -> Bool {
-        let mount = Process()
-        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
-        mount.arguments = arguments
-        mount.standardError = FileHandle.nullDevice
-        guard (try? mount.run()) != nil else { return false }
-        mount.waitUntilExit()
-        return mount.terminationStatus == 0
+        (try? SpawnedProcess.run("/bin/mount", arguments)) == .exited(0)
     }
 
     /// Whether this process can make read-only mounts (tried once, on a scratch folder).

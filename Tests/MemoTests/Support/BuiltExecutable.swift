@@ -1,4 +1,5 @@
 import Foundation
+import TestProcesses
 import Testing
 
 /// An executable of this package (`memo`, `memo-demo`, `memo-worker`), built next to the
@@ -29,11 +30,8 @@ struct FinishedProcess {
 
 /// Runs a built executable to its end. Its output goes through files, which cannot fill
 /// up and block it as a pipe read after the exit would. `environment` replaces the
-/// inherited one when given.
-///
-/// Spawned with `posix_spawn` and awaited with `waitpid`, not with Foundation's `Process`:
-/// its `waitUntilExit()` was seen to hang after the child had exited (under TSan, once in
-/// a few hundred runs), and a hung test hangs CI.
+/// inherited one when given. (``SpawnedProcess``, not Foundation's `Process`, whose
+/// `waitUntilExit()` was seen to hang after the child had exited.)
 func runBuilt(
     _ name: String, _ arguments: [String], environment: [String: String]? = nil
 ) throws -> FinishedProcess {
@@ -43,28 +41,11 @@ func runBuilt(
     defer { try? FileManager.default.removeItem(at: scratch) }
     let outputPath = scratch.appendingPathComponent("out").path
     let errorPath = scratch.appendingPathComponent("err").path
-    let executable = try builtExecutable(named: name).path
-
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    let variables = (environment ?? ProcessInfo.processInfo.environment).map { "\($0.key)=\($0.value)" }
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    let envp = variables.map { strdup($0) } + [nil]
-    defer { for pointer in argv + envp { free(pointer) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-    try #require(spawned == 0, "posix_spawn of \(name) failed: \(String(cString: strerror(spawned)))")
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 {
-        try #require(errno == EINTR, "waitpid of \(name) failed: \(String(cString: strerror(errno)))")
-    }
-    // An exit code, or the number of the signal that ended it (as `Process` reported).
-    let signal = status & 0x7F
+    let termination = try SpawnedProcess.run(
+        builtExecutable(named: name).path, arguments, output: outputPath, errors: errorPath,
+        environment: environment)
     return FinishedProcess(
-        status: signal == 0 ? (status >> 8) & 0xFF : signal,
+        status: termination.status,
         output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
         errors: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
 }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Memo
+import TestProcesses
 import Testing
 
 /// The `memo` tool, run as a real process (the built binary) against directories the
@@ -470,17 +471,13 @@ struct MemoToolTests {
         try directory.write(alpha: 0..<2_100, beta: 0..<0, small: true)
         let memoPath = try builtExecutable(named: "memo").path
         // script(1) runs the tool on a pseudo-terminal and copies what it shows.
-        let terminal = Process()
-        terminal.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        terminal.arguments = ["-qec", "\(memoPath) verify \(directory.path)", "/dev/null"]
-        let output = Pipe()
-        terminal.standardOutput = output
-        terminal.standardInput = FileHandle.nullDevice
-        try terminal.run()
-        let shown = String(
-            decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        terminal.waitUntilExit()
-        #expect(terminal.terminationStatus == 0, "\(shown)")
+        let shownPath = directory.path + ".shown"
+        defer { try? FileManager.default.removeItem(atPath: shownPath) }
+        let terminal = try SpawnedProcess.run(
+            "/usr/bin/script", ["-qec", "\(memoPath) verify \(directory.path)", "/dev/null"],
+            output: shownPath)
+        let shown = (try? String(contentsOfFile: shownPath, encoding: .utf8)) ?? ""
+        #expect(terminal == .exited(0), "\(shown)")
         #expect(shown.contains("of 2,100 files"), "\(shown.prefix(400))")
         #expect(shown.contains("checked 2,100 files: no problems"))
         // Without a terminal, no progress line at all.
