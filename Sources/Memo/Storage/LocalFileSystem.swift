@@ -95,6 +95,9 @@ public struct LocalFileSystem: SpillFileSystem {
         let descriptor = try FileDescriptor.open(FilePath(path), .readOnly)
         return try descriptor.closeAfter {
             let size = Int(try descriptor.stat().size)
+            // Not `unsafeUninitializedCapacity: 0`, which writes into the shared empty
+            // array (a race ThreadSanitizer reports; see `CompactDecoder.block`).
+            guard size > 0 else { return [UInt8]() }
             var bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
                 initialized = 0
                 while initialized < size {

@@ -148,6 +148,10 @@ final class CompactDecoder: Decoder, @unchecked Sendable {
         try need(count * width, at: offset + 6)
         let raw = UnsafeRawBufferPointer(rebasing: bytes[(offset + 6)..<(offset + 6 + count * width)])
         end = offset + 6 + count * width
+        // An empty block is `[]`: `unsafeUninitializedCapacity: 0` writes its count into
+        // the standard library's shared empty-array storage, which ThreadSanitizer reports
+        // as a race between two threads decoding empty blocks.
+        if count == 0 { return [] }
         if compactHostIsLittleEndian && MemoryLayout<N>.stride == width {
             return [N](unsafeUninitializedCapacity: count) { storage, initialized in
                 UnsafeMutableRawBufferPointer(storage).copyMemory(from: raw)

@@ -75,6 +75,8 @@ public struct SpillReader: ~Copyable {
             by: MemoryLayout<Element>.stride)
         guard !overflow else { throw .invalid("an array of \(count) elements overflows") }
         let raw = try take(byteCount)
+        // Not `unsafeUninitializedCapacity: 0` (see `CompactDecoder.block`).
+        guard count > 0 else { return [] }
         return [Element](unsafeUninitializedCapacity: count) { storage, initialized in
             UnsafeMutableRawBufferPointer(storage).copyMemory(from: raw)
             initialized = count

@@ -190,6 +190,8 @@ extension Array: DirectSpillDecodable where Element: SpillableNumber {
             throw SpillFileError.payload("an array's count does not match its payload length")
         }
         Swift.withUnsafeBytes(of: littleEndianCount) { checksum.write(bytes: $0) }
+        // Not `unsafeUninitializedCapacity: 0` (see `CompactDecoder.block`).
+        guard count > 0 else { return [] }
         return try [Element](unsafeUninitializedCapacity: count) { storage, initialized in
             let raw = UnsafeMutableRawBufferPointer(storage)
             guard try stream.read(into: raw) == raw.count else {
