@@ -272,8 +272,8 @@ struct CacheState {
     }
 
     /// Drops every entry; counters of past events stay.
-    mutating func removeAll() {
-        table.removeAll()
+    mutating func removeAll() -> EntryTable.DetachedEntries {
+        let detached = table.removeAll()
         nodes = []
         freeSlots = []
         memoryList = RecencyList()
@@ -281,6 +281,7 @@ struct CacheState {
         changeKeptFiles(by: -keptFiles)
         forgotten.removeAll()
         resetSizes()
+        return detached
     }
 
     /// Drops the entries of every version of the function named `name`; their files are

@@ -217,10 +217,30 @@ final class EntryTable: @unchecked Sendable {
         parts[Self.part(of: key)].entries[Int(position)].expiresAt
     }
 
-    /// Empties the table.
-    func removeAll() {
-        for part in parts.indices { parts[part].entries.free() }
-        parts = [Part](repeating: Part(), count: Self.partCount)
+    /// Empties the table. What it held is returned, for the caller to free
+    /// (``DetachedEntries/free()``) once the cache's locks are released: freeing the entries
+    /// releases their values, whose deinitializers are user code.
+    func removeAll() -> DetachedEntries {
+        defer { parts = [Part](repeating: Part(), count: Self.partCount) }
+        return DetachedEntries(storages: parts.map(\.entries))
+    }
+
+    /// The entries a ``removeAll()`` took out of the table, still allocated.
+    struct DetachedEntries: @unchecked Sendable {
+        // Sendable: `removeAll` takes these storages out of the table (which gets fresh
+        // parts), so this value is their only owner; it crosses from the locked state to
+        // the caller once, and only `free()` touches the memory, once.
+        private var storages: [EntryStorage]
+
+        init(storages: [EntryStorage]) {
+            self.storages = storages
+        }
+
+        /// Deinitializes the entries (releasing their values) and frees their memory.
+        mutating func free() {
+            for index in storages.indices { storages[index].free() }
+            storages = []
+        }
     }
 
     deinit {

@@ -194,10 +194,11 @@ public final class SpillingCache: Sendable {
     /// (for a persistent cache, every entry of the directory, whichever process wrote it).
     /// Counters of past events (hits, misses…) are kept.
     public func removeAll() {
-        let lastGeneration = withState { state in
-            state.removeAll()
-            return state.nextGeneration
+        var (detached, lastGeneration) = withState { state in
+            (state.removeAll(), state.nextGeneration)
         }
+        // The values' deinitializers (user code) run here, with no lock held.
+        detached.free()
         if persistence != nil {
             perform([.change(.removeAll(function: nil), deleting: nil)])
         } else {

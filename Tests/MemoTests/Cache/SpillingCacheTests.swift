@@ -1,5 +1,6 @@
 import Memo
 import MemoTesting
+import Synchronization
 import Testing
 
 @Suite("SpillingCache: storing, spilling, reloading")
@@ -167,6 +168,21 @@ struct SpillingCacheTests {
         #expect(h.cache.value(forKey: key(9), as: Blob.self)?.id == 9)
     }
 
+    @Test("removeAll releases the values after its locks: a deinitializer may use the cache")
+    func removeAllReleasesValuesOutsideTheLocks() throws {
+        let h = try CacheHarness(maxMemory: 1 << 20)
+        let seen = Mutex<[Int]>([])
+        for id in 1...3 {
+            // Reading `stats` takes the state's lock: under it, this would deadlock.
+            h.cache.store(
+                CacheUser(id: id) { id in seen.withLock { $0.append(id * 100 + h.cache.stats.memoryEntries) } },
+                forKey: key(id))
+        }
+        h.cache.removeAll()
+        // Each deinitializer ran, after the entries were gone.
+        #expect(seen.withLock { $0.sorted() } == [100, 200, 300])
+    }
+
     @Test("maxDisk deletes the least recently used files, counted as evictions")
     func diskBudget() throws {
         let h = try CacheHarness(maxMemory: Blob.charge(100), maxDisk: 200)
@@ -232,5 +248,27 @@ struct SpillingCacheTests {
         #expect(h.cache.value(forKey: key, as: Shape.self)?.sides == 3)
         #expect(h.cache.stats.diskHits == 1)
         #expect(h.cache.stats.failures == 0)
+    }
+}
+
+/// A value that calls `onDeinit` with its id when it is released.
+private final class CacheUser: Spillable {
+    let id: Int
+    let onDeinit: @Sendable (Int) -> Void
+
+    init(id: Int, onDeinit: @escaping @Sendable (Int) -> Void) {
+        self.id = id
+        self.onDeinit = onDeinit
+    }
+
+    deinit { onDeinit(id) }
+
+    var memoryCost: Int { 64 }
+
+    func spill(into writer: inout SpillWriter) throws { writer.write(id) }
+
+    init(unspilling reader: inout SpillReader) throws {
+        id = try reader.read(Int.self)
+        onDeinit = { _ in }
     }
 }
