@@ -130,13 +130,19 @@ enum Scenarios {
             note: "8 x 32 MiB [Double] stored through a 32 MiB budget and reloaded, vs write+read")
     }
 
-    /// Median seconds per lookup of random present keys in a cache of `entries` Ints.
-    static func hitLatency(entries: Int, cache: SpillingCache, keys: [CacheKey]) -> Double {
+    /// `count` keys drawn at random (a fixed sequence) from the first `entries` of `keys`:
+    /// the probes of scenario 4 and of its dictionary baseline.
+    static func randomProbes(_ count: Int, among entries: Int, of keys: [CacheKey]) -> [CacheKey] {
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
-        let probes = (0..<200_000).map { _ -> CacheKey in
+        return (0..<count).map { _ -> CacheKey in
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return keys[Int(state >> 33) % entries]
         }
+    }
+
+    /// Median seconds per lookup of random present keys in a cache of `entries` Ints.
+    static func hitLatency(entries: Int, cache: SpillingCache, keys: [CacheKey]) -> Double {
+        let probes = randomProbes(200_000, among: entries, of: keys)
         return Measure.pair(
             iterations: probes.count,
             ours: {
@@ -146,6 +152,35 @@ enum Scenarios {
             },
             baseline: {}
         ).ours
+    }
+
+    // 4b. Hit latency with 1,000,000 entries against a `Mutex<[CacheKey: Int]>` of the same
+    // keys, probed in the same random order: what the machine's memory costs a lookup.
+    static func hitLatencyAgainstDictionary() throws -> BenchmarkResult {
+        let keys = (0..<1_000_000).map { CacheKey(hashing: $0) }
+        let cache = try memoryCache()
+        for (i, key) in keys.enumerated() { cache.store(i, forKey: key) }
+        var dictionary: [CacheKey: Int] = [:]
+        for (i, key) in keys.enumerated() { dictionary[key] = i }
+        let table = Mutex(dictionary)
+        dictionary = [:]
+        let probes = randomProbes(200_000, among: keys.count, of: keys)
+        let (ours, baseline) = Measure.pair(
+            iterations: probes.count,
+            ours: {
+                var sum = 0
+                for key in probes { sum &+= cache.value(forKey: key, as: Int.self)! }
+                blackHole(sum)
+            },
+            baseline: {
+                var sum = 0
+                for key in probes { sum &+= table.withLock { $0[key]! } }
+                blackHole(sum)
+            })
+        return BenchmarkResult(
+            name: "4b hit latency 1M/dict", ours: ours * 1e9, baseline: baseline * 1e9,
+            unit: "ns/hit", ratio: ours / baseline, target: 5, direction: .atMost,
+            note: "random hits among 1,000,000 entries vs a Mutex<[CacheKey: Int]> of them")
     }
 
     // 4. Hit latency with 1,000,000 entries against 1,000.

@@ -56,6 +56,30 @@ if only == "profile-key" {
     exit(0)
 }
 
+// `memo-bench profile-lookup cache|dictionary [N]`: N (200,000) random hits among
+// 1,000,000 entries of a cache or of scenario 4b's dictionary, for
+// `valgrind --tool=cachegrind --cache-sim=yes`: cache misses per hit as for profile-hit.
+if only == "profile-lookup" {
+    let kind = CommandLine.arguments.dropFirst(2).first ?? "cache"
+    let hits = CommandLine.arguments.dropFirst(3).first.flatMap { Int($0) } ?? 200_000
+    let keys = (0..<1_000_000).map { CacheKey(hashing: $0) }
+    let probes = Scenarios.randomProbes(hits, among: keys.count, of: keys)
+    var sum = 0
+    if kind == "cache" {
+        let cache = try Scenarios.memoryCache()
+        for (i, key) in keys.enumerated() { cache.store(i, forKey: key) }
+        for key in probes { sum &+= cache.value(forKey: key, as: Int.self)! }
+    } else {
+        var dictionary: [CacheKey: Int] = [:]
+        for (i, key) in keys.enumerated() { dictionary[key] = i }
+        let table = Mutex(dictionary)
+        dictionary = [:]
+        for key in probes { sum &+= table.withLock { $0[key]! } }
+    }
+    blackHole(sum)
+    exit(0)
+}
+
 /// A scratch directory for spill files, removed at the end: under `/tmp`, or under
 /// `$MEMO_BENCH_DIR` (to compare file systems, such as a tmpfs against the disk).
 let scratch =
@@ -73,6 +97,7 @@ try scenario("1 memoized hit") { try Scenarios.memoizedHit() }
 try scenario("2 key of 8 MiB") { try Scenarios.keyThroughput() }
 try scenario("3 spill+reload") { try Scenarios.spillReload(directory: scratch) }
 try scenario("4 hit latency 1M/1k") { try Scenarios.hitLatencyScaling() }
+try scenario("4b hit latency 1M/dict") { try Scenarios.hitLatencyAgainstDictionary() }
 try scenario("5 stats, 1M entries") { try Scenarios.statsCost() }
 try scenario("7 two-thread hits") { try Scenarios.twoThreadHits() }
 try scenario("7b four-thread hits") { try Scenarios.fourThreadHits() }
