@@ -6,12 +6,7 @@
 # information the Swift toolchain emits, so it runs a copy with that stripped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product memo-bench >/dev/null
-binary=$(mktemp /tmp/memo-bench-profile.XXXXXX)
-trap 'rm -f "$binary" "$binary".out.*' EXIT
-cp "$(swift build -c release --show-bin-path)/memo-bench" "$binary"
-chmod 755 "$binary"  # mktemp made it 0600, and cp keeps the mode of a file it overwrites
-strip --strip-debug "$binary"
+. Scripts/stripped-memo-bench.sh
 mode=("${@:-profile-hit}")
 count() {
     valgrind --tool=callgrind --callgrind-out-file="$binary.out.$1" "$binary" "${mode[@]}" "$1" 2>&1 |

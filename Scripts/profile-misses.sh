@@ -9,12 +9,7 @@
 # level here was a direct-mapped 256 MiB. Neither simulates the TLB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product memo-bench >/dev/null
-binary=$(mktemp /tmp/memo-bench-misses.XXXXXX)
-trap 'rm -f "$binary" "$binary".out.*' EXIT
-cp "$(swift build -c release --show-bin-path)/memo-bench" "$binary"
-chmod 755 "$binary"
-strip --strip-debug "$binary"
+. Scripts/stripped-memo-bench.sh
 # "D1  misses: N (...)" and "LLd misses: N (...)" of cachegrind's summary, commas removed.
 count() {
     valgrind --tool=cachegrind --cache-sim=yes --D1=32768,8,64 --LL=33554432,16,64 \
