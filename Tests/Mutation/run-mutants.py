@@ -71,12 +71,18 @@ MUTANTS = [
     # What a crash keeps (issue 26): a superseded value stays recorded until its successor is.
     ("a store in a persistent directory removes the superseded value's row first", C + "CacheState.swift",
      "removeEntry(at: slot, into: &superseded)", "removeEntry(at: slot, into: &removals)"),
+    # Survives (2026-12-07): `removeSupersededWrites` runs just before each batch is taken,
+    # so the batch's own check only meets a write superseded in the instant between the
+    # two, which no deterministic test can arrange; the check saves that write's file.
     ("writes superseded before their turn are written anyway", P + "SpillingCache+WriteBehind.swift",
      "!skips || state.isPendingWrite($0) ?", "!skips || state.isPendingWrite($0) || $0.generation > 0 ?"),
     ("a file superseded during its transaction has its row removed at once", P + "SpillingCache+WriteBehind.swift",
      "if state.slot(of: job.key) == nil {", "if true {"),
     ("a failed transaction deletes the files its removals named", P + "SpillingCache+WriteBehind.swift",
-     "deleteThenRelease(garbage, followUps: released", "deleteThenRelease(garbage + deletions, followUps: released"),
+     "                    persistence: persistence)\n                return\n",
+     "                    persistence: persistence)\n"
+     "                deleteThenRelease(deletions, followUps: [], persistence: persistence)\n"
+     "                return\n"),
     # Behaviours pinned before the hub redesign (issue 20, step 0).
     ("pinned: memo stats keeps one version's bytes of a function stored under two", I + "SQLiteSpillIndex+Maintenance.swift",
      "summaries[summaries.count - 1].bytes += bytes", "summaries[summaries.count - 1].bytes = bytes"),
@@ -111,6 +117,8 @@ MUTANTS = [
      "written.filter { !state.isPendingWrite(jobs[$0]) }"),
     ("hub: the last holder of a computation lock does not unlock it", P + "ComputationLocks.swift",
      "            holders[key] = nil\n            // Under the mutex", "            holders[key] = 0\n            // Under the mutex"),
+    # Survives (2026-12-07): ages in a directory are wall-clock nanoseconds (they cross
+    # processes), so an age exactly equal to `timeToLive` cannot be arranged in a test.
     ("persistence: an entry in the directory expires one tick late: >= becomes >", P + "SpillingCache+Directory.swift",
      "age >= timeToLive {", "age > timeToLive {"),
     # (A spill-file name check one character short is an equivalent mutant: `generation(of:)`

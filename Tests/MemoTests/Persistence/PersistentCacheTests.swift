@@ -2,6 +2,7 @@ import Foundation
 @testable import Memo
 import MemoTesting
 import Synchronization
+import SystemPackage
 import TestProcesses
 import Testing
 
@@ -297,6 +298,28 @@ struct PersistentCacheTests {
         #expect(reader.stats.failures == 1)
         #expect(reader.value(forKey: key(1), as: [Double].self) == nil)
         #expect(Self.spillFiles(path).isEmpty)
+    }
+
+    @Test("a value whose write fails leaves the value it replaced recorded in the directory")
+    func failedOverwriteKeepsThePreviousValue() throws {
+        let disk = FaultInjectingFileSystem(wrapping: InMemoryFileSystem())
+        let index = InMemorySpillIndex()
+        let configuration = inMemoryPersistentConfiguration(on: disk, index: index)
+        do {
+            let writer = try SpillingCache(configuration)
+            writer.store(Self.values(1), forKey: key(1))
+            writer.flush()
+            disk.inject(.init(.write, on: .always, action: .fail(.ioError)))
+            writer.store(Self.values(2), forKey: key(1))
+            writer.flush()
+            #expect(writer.stats.failures >= 1)
+            #expect(writer.value(forKey: key(1), as: [Double].self) == Self.values(2), "in memory")
+        }
+        disk.removeAllRules()
+        // The replaced value was superseded, not removed: its row goes only with the
+        // transaction that records its successor, which never came.
+        let reader = try SpillingCache(configuration)
+        #expect(reader.value(forKey: key(1), as: [Double].self) == Self.values(1))
     }
 
     @Test("a directory whose index refuses writes still serves hits; writes count as failures")
