@@ -300,15 +300,23 @@ struct PersistentCacheTests {
         #expect(Self.spillFiles(path).isEmpty)
     }
 
+    /// A cache on `configuration` that has stored `values(1)` under `key(1)` and recorded it.
+    private static func cacheRecordingOneValue(
+        _ configuration: CacheConfiguration
+    ) throws -> SpillingCache {
+        let cache = try SpillingCache(configuration)
+        cache.store(values(1), forKey: key(1))
+        cache.flush()
+        return cache
+    }
+
     @Test("a value whose write fails leaves the value it replaced recorded in the directory")
     func failedOverwriteKeepsThePreviousValue() throws {
         let disk = FaultInjectingFileSystem(wrapping: InMemoryFileSystem())
         let index = InMemorySpillIndex()
         let configuration = inMemoryPersistentConfiguration(on: disk, index: index)
         do {
-            let writer = try SpillingCache(configuration)
-            writer.store(Self.values(1), forKey: key(1))
-            writer.flush()
+            let writer = try Self.cacheRecordingOneValue(configuration)
             disk.inject(.init(.write, on: .always, action: .fail(.ioError)))
             writer.store(Self.values(2), forKey: key(1))
             writer.flush()
@@ -327,11 +335,7 @@ struct PersistentCacheTests {
         let disk = InMemoryFileSystem()
         let index = InMemorySpillIndex()
         let configuration = inMemoryPersistentConfiguration(on: disk, index: index)
-        do {
-            let writer = try SpillingCache(configuration)
-            writer.store(Self.values(1), forKey: key(1))
-            writer.flush()
-        }
+        _ = try Self.cacheRecordingOneValue(configuration)
         index.refusesWrites = true
         let reader = try SpillingCache(configuration)
         #expect(reader.value(forKey: key(1), as: [Double].self) == Self.values(1))
