@@ -1,6 +1,9 @@
 # Memo's whole workflow. The only set-up step is `deps`, which every build target runs.
 SWIFT ?= swift
 TSAN_SCRATCH ?= .build-tsan
+# Seconds a test run may take before Scripts/watchdog.sh reports what hangs and kills it
+# (a whole run takes under two minutes here, under ThreadSanitizer too).
+TEST_LIMIT ?= 1200
 
 .PHONY: deps build test demo demo-fleet bench profile-hit profile-misses valgrind tsan docs format
 
@@ -29,7 +32,7 @@ build: deps
 # and stops the server when the tests end, pass or fail).
 test: deps
 	$(SWIFT) build --build-tests
-	Scripts/throwaway-postgres.sh run $(SWIFT) test --skip-build
+	Scripts/throwaway-postgres.sh run Scripts/watchdog.sh $(TEST_LIMIT) $(SWIFT) test --skip-build
 
 # The demo fills a persistent cache in DEMO_DIR (emptied first, so the run starts cold),
 # then shows it with the `memo` tool.
@@ -80,7 +83,7 @@ bench: deps
 # The whole test suite under ThreadSanitizer, in its own build folder.
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_SCRATCH)
-	Scripts/throwaway-postgres.sh run \
+	Scripts/throwaway-postgres.sh run Scripts/watchdog.sh $(TEST_LIMIT) \
 	    $(SWIFT) test --skip-build --sanitize=thread --scratch-path $(TSAN_SCRATCH)
 
 # The DocC catalogs of Memo, MemoTesting and MemoPostgres (swift-docc-plugin); any warning
