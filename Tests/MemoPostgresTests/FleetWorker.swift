@@ -9,12 +9,9 @@ final class FleetWorker: Sendable {
     let outputPath: String
 
     init(_ arguments: [String]) throws {
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let executable = testBinary.deletingLastPathComponent().appendingPathComponent(
-            "memo-fleet-worker")
+        let executable = SpawnedProcess.builtBesideTests(named: "memo-fleet-worker")
         try #require(
-            FileManager.default.isExecutableFile(atPath: executable.path),
-            "memo-fleet-worker is not built next to the tests: run `make test`")
+            executable.isBuilt, "memo-fleet-worker is not built next to the tests: run `make test`")
         outputPath = NSTemporaryDirectory() + "fleet-\(UUID().uuidString.prefix(8)).out"
         process = try SpawnedProcess(
             executable.path, arguments, output: outputPath, errors: outputPath)

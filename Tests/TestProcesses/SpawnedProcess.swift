@@ -159,6 +159,23 @@ public final class SpawnedProcess: Sendable {
     }
 }
 
+extension SpawnedProcess {
+    /// The path of the executable `name` of this package, built beside the running test
+    /// bundle (SwiftPM puts both in one folder: `swift build --build-tests`), and whether
+    /// an executable is there.
+    public static func builtBesideTests(named name: String) -> (path: String, isBuilt: Bool) {
+        let bundle = CommandLine.arguments[0]
+        let resolved = realpath(bundle, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        }
+        let folder = (resolved ?? bundle).split(separator: "/", omittingEmptySubsequences: false)
+            .dropLast().joined(separator: "/")
+        let path = folder + "/" + name
+        return (path, access(path, X_OK) == 0)
+    }
+}
+
 /// Closes every descriptor above 2 in the child. A child inherits each descriptor opened
 /// without `O_CLOEXEC`: a PostgreSQL server started by a test (`pg_ctl start`) once kept
 /// ThreadSanitizer's symbolizer pipes of the test process open, so the symbolizer never

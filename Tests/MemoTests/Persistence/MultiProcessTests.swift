@@ -201,14 +201,10 @@ struct MultiProcessTests {
         let deadline = ContinuousClock.now + .seconds(30)
         var recorded = 0
         while ContinuousClock.now < deadline {
-            // Not read-only: that opens the file as immutable, without the writer's WAL.
-            let index = SQLiteSpillIndex(path: "\(directory)/\(SQLiteSpillIndex.fileName)")
-            if FileManager.default.fileExists(atPath: directory), (try? index.open()) != nil,
-                let entries = try? index.allEntries()
-            {
-                recorded = Set(entries.map(\.key)).count
+            // Nothing yet while the writer has not created the directory.
+            if let check = try? DirectoryCheck(directory) {
+                recorded = Set(check.entries.map(\.key)).count
             }
-            index.closeFiles()
             if recorded >= count { return recorded }
             try? await Task.sleep(for: .milliseconds(50))
         }
@@ -316,7 +312,7 @@ extension MultiProcessTests {
             outputPath = name + ".out"
             errorPath = name + ".err"
             process = try SpawnedProcess(
-                builtExecutable(named: "memo-worker").path, arguments, output: outputPath,
+                builtExecutable(named: "memo-worker"), arguments, output: outputPath,
                 errors: errorPath)
         }
 

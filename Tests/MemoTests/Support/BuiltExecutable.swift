@@ -4,16 +4,15 @@ import Testing
 
 /// An executable of this package (`memo`, `memo-demo`, `memo-worker`), built next to the
 /// test bundle by `swift build --build-tests` (`make test`).
-func builtExecutable(named name: String) throws -> URL {
-    let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    let executable = testBinary.deletingLastPathComponent().appendingPathComponent(name)
+func builtExecutable(named name: String) throws -> String {
+    let (path, isBuilt) = SpawnedProcess.builtBesideTests(named: name)
     try #require(
-        FileManager.default.isExecutableFile(atPath: executable.path),
+        isBuilt,
         """
-        \(name) is not built next to the tests (\(executable.path)): run \
+        \(name) is not built next to the tests (\(path)): run \
         `swift build --build-tests` (or `make test`)
         """)
-    return executable
+    return path
 }
 
 /// What a finished process printed, and its exit status.
@@ -42,7 +41,7 @@ func runBuilt(
     let outputPath = scratch.appendingPathComponent("out").path
     let errorPath = scratch.appendingPathComponent("err").path
     let termination = try SpawnedProcess.run(
-        builtExecutable(named: name).path, arguments, output: outputPath, errors: errorPath,
+        builtExecutable(named: name), arguments, output: outputPath, errors: errorPath,
         environment: environment)
     return FinishedProcess(
         status: termination.status,

@@ -469,7 +469,7 @@ struct MemoToolTests {
         let directory = try ToolDirectory()
         defer { directory.remove() }
         try directory.write(alpha: 0..<2_100, beta: 0..<0, small: true)
-        let memoPath = try builtExecutable(named: "memo").path
+        let memoPath = try builtExecutable(named: "memo")
         // script(1) runs the tool on a pseudo-terminal and copies what it shows.
         let shownPath = directory.path + ".shown"
         defer { try? FileManager.default.removeItem(atPath: shownPath) }
