@@ -2,7 +2,8 @@
 # Data-cache misses per hit among 1,000,000 entries (scenario 4b), for the cache and for
 # its dictionary baseline, counted by cachegrind's cache simulation: the difference of two
 # runs of `memo-bench profile-lookup KIND N` (100,000 and 300,000 hits) over the 200,000
-# hits between them, so filling the table cancels out. (`perf stat -e cache-misses` counts
+# hits between them, so filling the table and making the probes (300,000 in every run)
+# cancel out. (`perf stat -e cache-misses` counts
 # real misses where the processor's counters are exposed; these virtual machines expose
 # none.) The simulated caches are this machine's (lscpu): a 32 KiB first-level data cache
 # (D1) and the 32 MiB shared L3 as the last level (LL); valgrind's own guess of the last

@@ -140,16 +140,64 @@ enum Scenarios {
         }
     }
 
+    /// The keys of scenarios 4 and 4b: `count` digests of `0..<count`.
+    static func lookupKeys(_ count: Int = 1_000_000) -> [CacheKey] {
+        (0..<count).map { CacheKey(hashing: $0) }
+    }
+
+    /// A memory cache holding `i` under `keys[i]`.
+    static func filledCache(holding keys: [CacheKey]) throws -> SpillingCache {
+        let cache = try memoryCache()
+        for (i, key) in keys.enumerated() { cache.store(i, forKey: key) }
+        return cache
+    }
+
+    /// Scenario 4b's baseline: `i` under `keys[i]` in a dictionary behind a `Mutex`.
+    static func filledDictionary(holding keys: [CacheKey]) -> Mutex<[CacheKey: Int]> {
+        var dictionary: [CacheKey: Int] = [:]
+        for (i, key) in keys.enumerated() { dictionary[key] = i }
+        return Mutex(dictionary)
+    }
+
+    /// The sum of the values of `probes` in `cache`, each a hit.
+    @inline(__always)
+    static func hitEach(_ probes: ArraySlice<CacheKey>, in cache: SpillingCache) -> Int {
+        var sum = 0
+        for key in probes { sum &+= cache.value(forKey: key, as: Int.self)! }
+        return sum
+    }
+
+    /// The sum of the values of `probes` in `table`.
+    @inline(__always)
+    static func lookUpEach(
+        _ probes: ArraySlice<CacheKey>, in table: borrowing Mutex<[CacheKey: Int]>
+    ) -> Int {
+        var sum = 0
+        for key in probes { sum &+= table.withLock { $0[key]! } }
+        return sum
+    }
+
+    /// `memo-bench profile-lookup`: `hits` (at most 300,000) random hits among 1,000,000
+    /// entries of a cache (`inCache`) or of scenario 4b's dictionary; the sum of their
+    /// values. The 300,000 probes are made whatever `hits` is, so that two runs differ only
+    /// in their lookups: making a probe reads a random key, a miss of its own.
+    static func profileLookup(_ hits: Int, inCache: Bool) throws -> Int {
+        let keys = lookupKeys()
+        let probes = randomProbes(300_000, among: keys.count, of: keys)[..<min(hits, 300_000)]
+        if inCache {
+            let cache = try filledCache(holding: keys)
+            return hitEach(probes, in: cache)
+        }
+        let table = filledDictionary(holding: keys)
+        return lookUpEach(probes, in: table)
+    }
+
     /// Median seconds per lookup of random present keys in a cache of `entries` Ints.
     static func hitLatency(entries: Int, cache: SpillingCache, keys: [CacheKey]) -> Double {
         let probes = randomProbes(200_000, among: entries, of: keys)
         return Measure.pair(
             iterations: probes.count,
-            ours: {
-                var sum = 0
-                for key in probes { sum &+= cache.value(forKey: key, as: Int.self)! }
-                blackHole(sum)
-            },
+            ours: { blackHole(hitEach(probes[...], in: cache)) },
             baseline: {}
         ).ours
     }
@@ -157,26 +205,14 @@ enum Scenarios {
     // 4b. Hit latency with 1,000,000 entries against a `Mutex<[CacheKey: Int]>` of the same
     // keys, probed in the same random order: what the machine's memory costs a lookup.
     static func hitLatencyAgainstDictionary() throws -> BenchmarkResult {
-        let keys = (0..<1_000_000).map { CacheKey(hashing: $0) }
-        let cache = try memoryCache()
-        for (i, key) in keys.enumerated() { cache.store(i, forKey: key) }
-        var dictionary: [CacheKey: Int] = [:]
-        for (i, key) in keys.enumerated() { dictionary[key] = i }
-        let table = Mutex(dictionary)
-        dictionary = [:]
+        let keys = lookupKeys()
+        let cache = try filledCache(holding: keys)
+        let table = filledDictionary(holding: keys)
         let probes = randomProbes(200_000, among: keys.count, of: keys)
         let (ours, baseline) = Measure.pair(
             iterations: probes.count,
-            ours: {
-                var sum = 0
-                for key in probes { sum &+= cache.value(forKey: key, as: Int.self)! }
-                blackHole(sum)
-            },
-            baseline: {
-                var sum = 0
-                for key in probes { sum &+= table.withLock { $0[key]! } }
-                blackHole(sum)
-            })
+            ours: { blackHole(hitEach(probes[...], in: cache)) },
+            baseline: { blackHole(lookUpEach(probes[...], in: table)) })
         return BenchmarkResult(
             name: "4b hit latency 1M/dict", ours: ours * 1e9, baseline: baseline * 1e9,
             unit: "ns/hit", ratio: ours / baseline, target: 5, direction: .atMost,
@@ -185,12 +221,10 @@ enum Scenarios {
 
     // 4. Hit latency with 1,000,000 entries against 1,000.
     static func hitLatencyScaling() throws -> BenchmarkResult {
-        let large = try memoryCache()
-        let largeKeys = (0..<1_000_000).map { CacheKey(hashing: $0) }
-        for (i, key) in largeKeys.enumerated() { large.store(i, forKey: key) }
-        let small = try memoryCache()
+        let largeKeys = lookupKeys()
+        let large = try filledCache(holding: largeKeys)
         let smallKeys = Array(largeKeys.prefix(1_000))
-        for (i, key) in smallKeys.enumerated() { small.store(i, forKey: key) }
+        let small = try filledCache(holding: smallKeys)
         var largeSamples: [Double] = []
         var smallSamples: [Double] = []
         for _ in 0..<3 {

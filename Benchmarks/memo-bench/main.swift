@@ -62,21 +62,7 @@ if only == "profile-key" {
 if only == "profile-lookup" {
     let kind = CommandLine.arguments.dropFirst(2).first ?? "cache"
     let hits = CommandLine.arguments.dropFirst(3).first.flatMap { Int($0) } ?? 200_000
-    let keys = (0..<1_000_000).map { CacheKey(hashing: $0) }
-    let probes = Scenarios.randomProbes(hits, among: keys.count, of: keys)
-    var sum = 0
-    if kind == "cache" {
-        let cache = try Scenarios.memoryCache()
-        for (i, key) in keys.enumerated() { cache.store(i, forKey: key) }
-        for key in probes { sum &+= cache.value(forKey: key, as: Int.self)! }
-    } else {
-        var dictionary: [CacheKey: Int] = [:]
-        for (i, key) in keys.enumerated() { dictionary[key] = i }
-        let table = Mutex(dictionary)
-        dictionary = [:]
-        for key in probes { sum &+= table.withLock { $0[key]! } }
-    }
-    blackHole(sum)
+    blackHole(try Scenarios.profileLookup(hits, inCache: kind == "cache"))
     exit(0)
 }
 
