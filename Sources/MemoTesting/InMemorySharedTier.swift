@@ -15,6 +15,8 @@ public final class InMemorySharedTier: SharedTier {
     /// What a call does besides its work: wait, and then fail or not.
     private struct State {
         var values: [CacheKey: [UInt8]] = [:]
+        /// When each value was published, on `clock`.
+        var publishedAt: [CacheKey: Duration] = [:]
         var functions: [CacheKey: String] = [:]
         var latency = Duration.zero
         var isDown = false
@@ -26,12 +28,19 @@ public final class InMemorySharedTier: SharedTier {
     private let state = Mutex(State())
     public let timeout: Duration
     public let computationWait: Duration
+    /// What the ages of its values are measured with.
+    private let clock: any CacheClock
 
     /// A tier whose callers wait at most `timeout` per call, and `computationWait` for
-    /// another cache computing the same key.
-    public init(timeout: Duration = .seconds(1), computationWait: Duration = .seconds(30)) {
+    /// another cache computing the same key; the ages of its values are measured on
+    /// `clock` (give the caches' ``TestClock`` to drive them).
+    public init(
+        timeout: Duration = .seconds(1), computationWait: Duration = .seconds(30),
+        clock: any CacheClock = SystemCacheClock()
+    ) {
         self.timeout = timeout
         self.computationWait = computationWait
+        self.clock = clock
     }
 
     /// Every call sleeps this long first (a slow network or server).
@@ -81,12 +90,35 @@ public final class InMemorySharedTier: SharedTier {
         }
     }
 
+    /// The stored bytes of `key` and the time since they were published.
+    public func fetchWithAge(_ key: CacheKey) async throws -> SharedTierEntry? {
+        try await arrive()
+        let now = clock.now
+        return state.withTrackedLock { state in
+            state.fetches += 1
+            guard let payload = state.values[key] else { return nil }
+            return SharedTierEntry(payload: payload, age: now - (state.publishedAt[key] ?? now))
+        }
+    }
+
+    /// Removes the value of `key`.
+    public func remove(_ key: CacheKey) async throws -> Bool {
+        try await arrive()
+        return state.withTrackedLock { state in
+            state.publishedAt[key] = nil
+            state.functions[key] = nil
+            return state.values.removeValue(forKey: key) != nil
+        }
+    }
+
     public func publish(
         _ key: CacheKey, function: String, version: Int, payload: [UInt8]
     ) async throws {
         try await arrive()
+        let now = clock.now
         state.withTrackedLock { state in
             state.values[key] = payload
+            state.publishedAt[key] = now
             state.functions[key] = function
             state.publications += 1
         }

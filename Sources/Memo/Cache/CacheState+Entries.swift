@@ -2,15 +2,22 @@
 extension CacheState {
     // MARK: Helpers
 
+    /// Whether the entry at `slot` has outlived the cache's `timeToLive`.
     func isExpired(_ slot: Int, now: Duration) -> Bool {
-        guard timeToLive != nil else { return false }
-        return table.expiry(of: nodes[slot].key, at: nodes[slot].position) <= now.nanoseconds
+        guard let timeToLive else { return false }
+        return storedAt(slot) <= (now - timeToLive).nanoseconds
     }
 
-    /// When an entry stored at `storedAt` expires, as the table records it.
-    func expiry(storedAt: Duration) -> Int64 {
-        guard let timeToLive else { return .max }
-        return (storedAt + timeToLive).nanoseconds
+    /// Whether the entry at `slot` is older than `usableFor` (a caller's ``Freshness``
+    /// limit; `nil`: no limit): too old for that caller, though kept for others.
+    func isTooOld(_ slot: Int, for usableFor: Duration?, now: Duration) -> Bool {
+        guard let usableFor else { return false }
+        return storedAt(slot) <= (now - usableFor).nanoseconds
+    }
+
+    /// When the value at `slot` was stored (nanoseconds of the cache's clock).
+    func storedAt(_ slot: Int) -> Int64 {
+        table.storedAt(of: nodes[slot].key, at: nodes[slot].position)
     }
 
     /// The slot of `key`'s node.
@@ -87,7 +94,8 @@ extension CacheState {
     func job(for slot: Int, value: any Spillable) -> SpillJob {
         SpillJob(
             key: nodes[slot].key, generation: nodes[slot].generation, value: value,
-            function: functions[Int(nodes[slot].function)])
+            function: functions[Int(nodes[slot].function)],
+            storedAt: .nanoseconds(storedAt(slot)))
     }
 
     /// Applies a stripe's buffered touches, oldest first.

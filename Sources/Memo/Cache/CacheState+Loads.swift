@@ -48,13 +48,20 @@ extension CacheState {
 
     /// Takes in a value this cache did not hold but found in its persistent directory's
     /// index and read from the file `generation` names: a hit from disk, kept in memory
-    /// with its file if it fits. Nothing changes if the key was stored meanwhile.
+    /// with its file if it fits. Nothing changes if the key was stored meanwhile, unless
+    /// `replacing` (a refresh taking another process's newer value): then what this cache
+    /// held of the key goes (its file is garbage, if it has one) and the value takes its
+    /// place, unless that is the very file.
     mutating func adopt(
         _ value: any Spillable, charge: Int, forKey key: CacheKey, generation: UInt64,
         fileBytes: Int, function: StoredFunction, storedAt: Duration, now: Duration,
-        jobs: inout [SpillJob], removals: inout [UInt64: CacheKey]
+        replacing: Bool = false, jobs: inout [SpillJob], removals: inout [UInt64: CacheKey]
     ) {
         recordHit(fromDisk: true)
+        if replacing, let slot = slot(of: key), nodes[slot].generation != generation {
+            refreshRetries[key] = nil
+            removeEntry(at: slot, into: &removals)
+        }
         guard slot(of: key) == nil else { return }
         clock += 1
         let fits = charge <= maxMemory
@@ -69,7 +76,7 @@ extension CacheState {
             key,
             EntryTable.Entry(
                 value: fits ? value : nil, valueType: node.valueType,
-                expiresAt: expiry(storedAt: storedAt),
+                storedAt: storedAt.nanoseconds,
                 slot: Int32(slot)))
         chargeFile(slot)
         if !fits {

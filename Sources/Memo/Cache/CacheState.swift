@@ -78,6 +78,9 @@ struct CacheState {
         var generation: UInt64
         var value: any Spillable
         var function: StoredFunction
+        /// When the value was stored, on the cache's clock: a persistent directory's index
+        /// records the value's age from it.
+        var storedAt: Duration
 
         /// The name of the file this job writes.
         var fileName: String { SpillDirectory.fileName(for: key, generation: generation) }
@@ -85,8 +88,8 @@ struct CacheState {
 
     /// What a lookup found, under the lock.
     enum Lookup {
-        /// A usable value, counted as a hit.
-        case hit(any Spillable)
+        /// A usable value, counted as a hit, and when it was stored.
+        case hit(any Spillable, storedAt: Duration)
         /// Nothing usable, and why (not counted yet: the caller decides what the miss is).
         case miss(MissReason)
         /// A spill file to read outside the lock; report with `completeLoad`.
@@ -128,6 +131,8 @@ struct CacheState {
         didSet { metricEvents.sizesChanged = reportsMetrics }
     }
     var flights: [CacheKey: Flight] = [:]
+    /// When each key whose background refresh failed may be refreshed again.
+    var refreshRetries: [CacheKey: Duration] = [:]
     var functions: [StoredFunction] = [.none]
     var functionIDs: [StoredFunction: Int32] = [.none: 0]
     /// Bytes in memory and on disk per function, indexed like `functions`.
@@ -167,9 +172,12 @@ struct CacheState {
 
     /// Stores `value` under `key`, replacing any entry. Returns the writes this causes and
     /// the files that become garbage.
+    ///
+    /// `storedAt` is when the value was computed, on the cache's clock: now, unless it
+    /// comes from a tier that knows its age.
     mutating func store(
         _ value: any Spillable, charge: Int, forKey key: CacheKey,
-        function: StoredFunction = .none, now: Duration
+        function: StoredFunction = .none, now: Duration, storedAt: Duration? = nil
     ) -> (jobs: [SpillJob], removals: [UInt64: CacheKey]) {
         var removals: [UInt64: CacheKey] = [:]
         if let slot = slot(of: key) {
@@ -186,6 +194,7 @@ struct CacheState {
             }
         }
         forgotten.remove(key)
+        refreshRetries[key] = nil
         clock += 1
         nextGeneration += 1
         let node = Node(
@@ -198,7 +207,8 @@ struct CacheState {
         nodes[slot].position = table.insert(
             key,
             EntryTable.Entry(
-                value: value, valueType: node.valueType, expiresAt: expiry(storedAt: now),
+                value: value, valueType: node.valueType,
+                storedAt: min(storedAt ?? now, now).nanoseconds,
                 slot: Int32(slot)))
         var jobs: [SpillJob] = []
         if writesEveryValue { jobs.append(job(for: slot, value: value)) }
@@ -218,10 +228,12 @@ struct CacheState {
     /// Looks `key` up for a value of `valueType`. A memory hit is touched and counted
     /// here; a disk entry asks for a load. An entry of another type is not this caller's
     /// value: a miss, and untouched. With `startingFlight`, a miss joins or starts the
-    /// key's single flight.
+    /// key's single flight. An entry older than `usableFor` (the caller's ``Freshness``)
+    /// is a miss (`expired`) for this caller, but stays: other callers may still use it,
+    /// and a computation that fails may fall back on it (`serveStaleOnError`).
     mutating func lookup(
         _ key: CacheKey, valueType: ObjectIdentifier, now: Duration, startingFlight: Bool,
-        removals: inout [UInt64: CacheKey]
+        usableFor: Duration? = nil, removals: inout [UInt64: CacheKey]
     ) -> Lookup {
         var reason = MissReason.newKey
         if let slot = slot(of: key) {
@@ -230,6 +242,8 @@ struct CacheState {
                 removeEntry(at: slot, into: &removals)
                 forgotten.remember(key, .expired)
                 reason = .expired
+            } else if isTooOld(slot, for: usableFor, now: now) {
+                reason = .expired
             } else if nodes[slot].valueType != valueType {
                 reason = .otherType
             } else {
@@ -237,7 +251,7 @@ struct CacheState {
                 case .memory, .writing:
                     touch(slot, inMemory: nodes[slot].tier == .memory)
                     recordHit(fromDisk: false)
-                    return .hit(value(at: slot))
+                    return .hit(value(at: slot), storedAt: .nanoseconds(storedAt(slot)))
                 case .disk:
                     return .load(
                         generation: nodes[slot].generation,
@@ -265,6 +279,7 @@ struct CacheState {
         _ key: CacheKey, now: Duration, removals: inout [UInt64: CacheKey]
     ) -> Bool {
         guard let slot = slot(of: key) else { return false }
+        refreshRetries[key] = nil
         let expired = isExpired(slot, now: now)
         if expired { recordExpiration() }
         removeEntry(at: slot, into: &removals)
@@ -280,6 +295,7 @@ struct CacheState {
         diskList = RecencyList()
         changeKeptFiles(by: -keptFiles)
         forgotten.removeAll()
+        refreshRetries = [:]
         resetSizes()
         return detached
     }

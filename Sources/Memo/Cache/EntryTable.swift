@@ -1,5 +1,16 @@
 import Synchronization
 
+/// Whether a background refresh of an entry runs (see ``Freshness``).
+enum RefreshMark: UInt8 {
+    /// None runs: a stale hit asks the state to start one.
+    case idle
+    /// One runs: a stale hit returns without asking.
+    case running
+    /// The last one failed: a stale hit asks the state, which starts the next no sooner
+    /// than its retry time.
+    case failed
+}
+
 /// Where a cache finds a key's entry and, while the entry is in memory, its value, read
 /// by hits without the cache's state lock.
 ///
@@ -36,20 +47,25 @@ final class EntryTable: @unchecked Sendable {
         var value: any Spillable
         /// The value's dynamic type (reading it from the existential is a runtime call).
         var valueType: ObjectIdentifier
-        /// When the entry expires, in nanoseconds of the cache's clock; `Int64.max` when
-        /// it never does.
-        var expiresAt: Int64
+        /// When the value was stored, in nanoseconds of the cache's clock: its age decides
+        /// whether it has expired (`timeToLive`) and, for a function with a ``Freshness``,
+        /// whether it is stale.
+        var storedAt: Int64
         /// The entry's node in the state.
         var slot: Int32
         /// Whether `value` is the entry's value.
         var inMemory: Bool
+        /// Whether a background refresh of the entry runs, or may start (in the byte the
+        /// layout pads with: the entry stays 64 bytes).
+        var refresh: RefreshMark
 
-        init(value: (any Spillable)?, valueType: ObjectIdentifier, expiresAt: Int64, slot: Int32) {
+        init(value: (any Spillable)?, valueType: ObjectIdentifier, storedAt: Int64, slot: Int32) {
             self.value = value ?? Self.placeholder
             self.valueType = valueType
-            self.expiresAt = expiresAt
+            self.storedAt = storedAt
             self.slot = slot
             self.inMemory = value != nil
+            self.refresh = .idle
         }
 
         /// What `value` holds while the entry is only on disk.
@@ -84,31 +100,36 @@ final class EntryTable: @unchecked Sendable {
 
     // MARK: The hit path (one stripe's lock)
 
-    /// If `key` is in memory, of type `valueType` and not expired at `now` (nanoseconds;
-    /// ignored when entries never expire), hands the address of its value to `read` (the
-    /// value is not copied; the address is valid only during `read`), counts the hit and
-    /// buffers its touch. `found` is false otherwise: the
-    /// caller asks the state. `full` says the stripe's buffer is full, and the caller
+    /// If `key` is in memory, of type `valueType` and stored after `usableAfter`
+    /// (nanoseconds of the cache's clock; `Int64.min` when nothing expires), hands the
+    /// address of its value to `read` (the value is not copied; the address is valid only
+    /// during `read`), counts the hit and buffers its touch. `found` is false otherwise:
+    /// the caller asks the state. `full` says the stripe's buffer is full, and the caller
     /// should let the state drain it; `stripe` is the calling thread's stripe number,
-    /// for the caller's own striped counts.
+    /// for the caller's own striped counts. `staleness` says whether the value was stored
+    /// at or before `freshAfter` (a stale hit), and if so what its refresh mark allows.
     @inline(__always)
     func hit(
-        _ key: CacheKey, valueType: ObjectIdentifier, now: Int64,
-        _ read: (UnsafePointer<any Spillable>) -> Void
-    ) -> (found: Bool, full: Bool, stripe: Int) {
+        _ key: CacheKey, valueType: ObjectIdentifier, usableAfter: Int64,
+        freshAfter: Int64 = .min, _ read: (UnsafePointer<any Spillable>) -> Void
+    ) -> (found: Bool, full: Bool, stripe: Int, staleness: Staleness) {
         let stripeIndex = ThreadStripe.index
         let stripe = stripes[stripeIndex & (Self.stripeCount - 1)]
         // Results leave the lock through these rather than as the closure's result,
         // which would go through the runtime's generic tuple witnesses.
         var found = false
         var full = false
+        var staleness = Staleness.fresh
         stripe.pointee.touches.withTrackedLock { touches in
             let part = Self.part(of: key)
             guard let position = parts[part].positions[key] else { return }
             let entry = parts[part].entries.address(of: Int(position))
             guard entry.pointee.inMemory, entry.pointee.valueType == valueType,
-                entry.pointee.expiresAt > now
+                entry.pointee.storedAt > usableAfter
             else { return }
+            if entry.pointee.storedAt <= freshAfter {
+                staleness = entry.pointee.refresh == .running ? .stale : .staleRefreshDue
+            }
             read(
                 UnsafeRawPointer(entry).advanced(by: Self.valueOffset)
                     .assumingMemoryBound(to: (any Spillable).self))
@@ -118,7 +139,17 @@ final class EntryTable: @unchecked Sendable {
                 stripe.pointee.hits.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             full = touches.count >= Self.capacity
         }
-        return (found, full, stripeIndex)
+        return (found, full, stripeIndex, staleness)
+    }
+
+    /// What a hit found of its value's age (see ``hit(_:valueType:usableAfter:freshAfter:_:)``).
+    enum Staleness {
+        case fresh
+        /// Stale, and its refresh runs already.
+        case stale
+        /// Stale, and no refresh runs: one may be due (the state decides, see
+        /// ``CacheState/claimRefresh(_:now:retryDelay:)``).
+        case staleRefreshDue
     }
 
     /// Hits counted by the stripes.
@@ -212,9 +243,52 @@ final class EntryTable: @unchecked Sendable {
         return entry.inMemory ? entry.value : nil
     }
 
-    /// When `key` expires (nanoseconds of the cache's clock).
-    func expiry(of key: CacheKey, at position: Int32) -> Int64 {
-        parts[Self.part(of: key)].entries[Int(position)].expiresAt
+    /// When `key`'s value was stored (nanoseconds of the cache's clock).
+    func storedAt(of key: CacheKey, at position: Int32) -> Int64 {
+        parts[Self.part(of: key)].entries[Int(position)].storedAt
+    }
+
+    /// The refresh mark of `key`'s entry.
+    func refreshMark(of key: CacheKey, at position: Int32) -> RefreshMark {
+        parts[Self.part(of: key)].entries[Int(position)].refresh
+    }
+
+    /// Sets the refresh mark of `key`'s entry.
+    func setRefreshMark(_ mark: RefreshMark, of key: CacheKey, at position: Int32) {
+        parts[Self.part(of: key)].entries.address(of: Int(position)).pointee.refresh = mark
+    }
+
+    /// When `key`'s value was stored and its refresh mark, wherever the entry is; `nil`
+    /// when the table has no entry of `key`.
+    func age(of key: CacheKey) -> (storedAt: Int64, refresh: RefreshMark)? {
+        let stripe = stripes[ThreadStripe.index & (Self.stripeCount - 1)]
+        var found: (Int64, RefreshMark)?
+        stripe.pointee.touches.withTrackedLock { _ in
+            let part = Self.part(of: key)
+            guard let position = parts[part].positions[key] else { return }
+            let entry = parts[part].entries.address(of: Int(position))
+            found = (entry.pointee.storedAt, entry.pointee.refresh)
+        }
+        return found
+    }
+
+    /// If `key`'s value is in memory, of type `valueType` and stored after `usableAfter`,
+    /// the value and when it was stored; no hit is counted and no touch buffered.
+    func peek(
+        _ key: CacheKey, valueType: ObjectIdentifier, usableAfter: Int64
+    ) -> (value: any Spillable, storedAt: Int64)? {
+        let stripe = stripes[ThreadStripe.index & (Self.stripeCount - 1)]
+        var found: (any Spillable, Int64)?
+        stripe.pointee.touches.withTrackedLock { _ in
+            let part = Self.part(of: key)
+            guard let position = parts[part].positions[key] else { return }
+            let entry = parts[part].entries.address(of: Int(position))
+            guard entry.pointee.inMemory, entry.pointee.valueType == valueType,
+                entry.pointee.storedAt > usableAfter
+            else { return }
+            found = (entry.pointee.value, entry.pointee.storedAt)
+        }
+        return found
     }
 
     /// Empties the table. What it held is returned, for the caller to free

@@ -59,11 +59,13 @@ extension SpillingCache {
     func valueAny(
         forKey key: CacheKey, type: any Spillable.Type, function: StoredFunction = .none,
         outcome: inout CallOutcome, keyAtVersion: (Int) -> CacheKey? = { _ in nil },
-        orCompute compute: () throws -> any Spillable,
+        usableFor: Duration? = nil, orCompute compute: () throws -> any Spillable,
         accepting: (any Error) -> Bool
     ) throws -> any Spillable {
         while true {
-            switch lookup(key, type: type, function: function, startingFlight: true) {
+            switch lookup(
+                key, type: type, function: function, startingFlight: true, usableFor: usableFor)
+            {
             case .found(let value, let source):
                 outcome = .hit(from: source)
                 return value
@@ -77,7 +79,8 @@ extension SpillingCache {
             case .lead(let flight, let reason):
                 let start = beginLead(
                     key, type: type, function: function, flight: flight, reason: reason,
-                    holdsDirectoryLock: lockDirectory(key), keyAtVersion: keyAtVersion)
+                    holdsDirectoryLock: lockDirectory(key), keyAtVersion: keyAtVersion,
+                    usableFor: usableFor)
                 guard case .compute(let lead) = start else { return found(start, &outcome) }
                 outcome = .miss(lead.reason)
                 let result = Result { try compute() }
@@ -93,11 +96,13 @@ extension SpillingCache {
     func valueAny(
         forKey key: CacheKey, type: any Spillable.Type, function: StoredFunction = .none,
         outcome: inout CallOutcome, keyAtVersion: (Int) -> CacheKey? = { _ in nil },
-        orCompute compute: () async throws -> any Spillable,
+        usableFor: Duration? = nil, orCompute compute: () async throws -> any Spillable,
         accepting: (any Error) -> Bool
     ) async throws -> any Spillable {
         while true {
-            switch await lookup(key, type: type, function: function, startingFlight: true) {
+            switch await lookup(
+                key, type: type, function: function, startingFlight: true, usableFor: usableFor)
+            {
             case .found(let value, let source):
                 outcome = .hit(from: source)
                 return value
@@ -118,7 +123,8 @@ extension SpillingCache {
                 let start = await onCacheThread(if: persistence != nil || shared != nil) {
                     beginLead(
                         key, type: type, function: function, flight: flight, reason: reason,
-                        holdsDirectoryLock: locked, keyAtVersion: keyAtVersion)
+                        holdsDirectoryLock: locked, keyAtVersion: keyAtVersion,
+                        usableFor: usableFor)
                 }
                 guard case .compute(let lead) = start else { return found(start, &outcome) }
                 outcome = .miss(lead.reason)

@@ -30,9 +30,11 @@ extension SpillingCache {
     ///
     /// - Parameter keyAtVersion: the call's key under another version of its function, to
     ///   tell a ``MissReason/versionChanged`` miss in a persistent directory.
+    ///   A value older than `usableFor` (the caller's ``Freshness``) does not count.
     func beginLead(
         _ key: CacheKey, type: any Spillable.Type, function: StoredFunction, flight: Flight,
-        reason: MissReason, holdsDirectoryLock: Bool, keyAtVersion: (Int) -> CacheKey?
+        reason: MissReason, holdsDirectoryLock: Bool, keyAtVersion: (Int) -> CacheKey?,
+        usableFor: Duration? = nil
     ) -> LeadStart {
         guard persistence != nil || shared != nil else {
             return .compute(
@@ -40,7 +42,9 @@ extension SpillingCache {
                     key: key, function: function, flight: flight, reason: reason,
                     holdsDirectoryLock: false, sharedLock: nil))
         }
-        switch behindMemory(key, type: type, function: function, leading: true) {
+        switch behindMemory(
+            key, type: type, function: function, leading: true, usableFor: usableFor)
+        {
         case .found(let value, let source):
             endFlight(key, flight, with: .success(value))
             if holdsDirectoryLock { persistence?.locks?.unlock(key) }
@@ -80,7 +84,7 @@ extension SpillingCache {
     }
 
     /// Ends `flight` of `key` with `outcome`, once no caller can find it any more.
-    private func endFlight(_ key: CacheKey, _ flight: Flight, with outcome: Flight.Outcome) {
+    func endFlight(_ key: CacheKey, _ flight: Flight, with outcome: Flight.Outcome) {
         withState { state in
             if state.flights[key] === flight { state.flights[key] = nil }
         }

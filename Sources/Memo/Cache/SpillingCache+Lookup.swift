@@ -30,8 +30,27 @@ extension SpillingCache {
         case absent(MissReason?, sharedLock: (any SharedTierLock)?)
     }
 
-    /// The current time for `timeToLive`; without one the clock is never read.
-    var now: Duration { tracksTime ? clock.now : .zero }
+    /// The current time on the cache's clock: when values are stored, and what their age
+    /// is measured against. The hit path reads it only when ages matter
+    /// (``tracksTime``, or a caller with a ``Freshness``).
+    var now: Duration { clock.now }
+
+    /// The oldest `storedAt` (nanoseconds) a hit from memory may not have: `timeToLive`
+    /// ago, and `Int64.min` when nothing expires (then the clock is not read).
+    @inline(__always)
+    var usableAfter: Int64 {
+        guard tracksTime, let timeToLive = configuration.timeToLive else { return .min }
+        return (clock.now - timeToLive).nanoseconds
+    }
+
+    /// The oldest `storedAt` (nanoseconds) a hit at `now` may not have, for a caller whose
+    /// own limit on ages is `usableFor`, and the cache's `timeToLive`.
+    func usableAfter(now: Duration, usableFor: Duration?) -> Int64 {
+        var limit = Int64.min
+        if let timeToLive = configuration.timeToLive { limit = (now - timeToLive).nanoseconds }
+        if let usableFor { limit = max(limit, (now - usableFor).nanoseconds) }
+        return limit
+    }
 
     /// The hit path: if the value of `key` is in memory, as `type`, hands it to `read`
     /// (in place, under the lock of this thread's stripe of the entry table, without the
@@ -42,9 +61,8 @@ extension SpillingCache {
     func memoryHit(
         _ key: CacheKey, type: any Spillable.Type, _ read: (UnsafePointer<any Spillable>) -> Void
     ) -> Int? {
-        let (found, full, stripe) = table.hit(
-            key, valueType: ObjectIdentifier(type), now: tracksTime ? clock.now.nanoseconds : 0,
-            read)
+        let (found, full, stripe, _) = table.hit(
+            key, valueType: ObjectIdentifier(type), usableAfter: usableAfter, read)
         // A full buffer is applied to the recency order now, under the state's lock.
         if full {
             state.withTrackedLock { state in
@@ -65,13 +83,21 @@ extension SpillingCache {
     /// file of an entry that left memory, then the tiers behind memory. With
     /// `startingFlight`, a key in no tier of this cache's memory joins or leads its flight
     /// instead, and the leader looks behind memory itself, under its locks.
+    ///
+    /// `usableFor` is the caller's own limit on a value's age (its ``Freshness``): an older
+    /// value is a miss for this caller, in every tier, and stays where it is.
     func lookup(
         _ key: CacheKey, type: any Spillable.Type, function: StoredFunction? = nil,
-        startingFlight: Bool
+        startingFlight: Bool, usableFor: Duration? = nil
     ) -> LookupOutcome {
-        if let value = memoryHit(key, type: type) { return .found(value, from: .memory) }
-        let (step, removals) = decide(key, type: type, startingFlight: startingFlight)
-        return resolve(step, removals: removals, key: key, type: type, function: function)
+        if usableFor == nil, let value = memoryHit(key, type: type) {
+            return .found(value, from: .memory)
+        }
+        let (step, removals) = decide(
+            key, type: type, startingFlight: startingFlight, usableFor: usableFor)
+        return resolve(
+            step, removals: removals, key: key, type: type, function: function,
+            usableFor: usableFor)
     }
 
     /// The async form: what needs the disk, SQLite or the shared tier runs on the cache's
@@ -79,25 +105,30 @@ extension SpillingCache {
     /// are answered on the caller's.
     func lookup(
         _ key: CacheKey, type: any Spillable.Type, function: StoredFunction? = nil,
-        startingFlight: Bool
+        startingFlight: Bool, usableFor: Duration? = nil
     ) async -> LookupOutcome {
-        if let value = memoryHit(key, type: type) { return .found(value, from: .memory) }
-        let (step, removals) = decide(key, type: type, startingFlight: startingFlight)
+        if usableFor == nil, let value = memoryHit(key, type: type) {
+            return .found(value, from: .memory)
+        }
+        let (step, removals) = decide(
+            key, type: type, startingFlight: startingFlight, usableFor: usableFor)
         return await onCacheThread(if: needsIO(step, removals: removals)) {
-            resolve(step, removals: removals, key: key, type: type, function: function)
+            resolve(
+                step, removals: removals, key: key, type: type, function: function,
+                usableFor: usableFor)
         }
     }
 
     /// The state's decision about `key`, in one critical section.
     private func decide(
-        _ key: CacheKey, type: any Spillable.Type, startingFlight: Bool
+        _ key: CacheKey, type: any Spillable.Type, startingFlight: Bool, usableFor: Duration?
     ) -> (CacheState.Lookup, [UInt64: CacheKey]) {
         var removals: [UInt64: CacheKey] = [:]
         let now = self.now
         let step = withState {
             $0.lookup(
                 key, valueType: ObjectIdentifier(type), now: now, startingFlight: startingFlight,
-                removals: &removals)
+                usableFor: usableFor, removals: &removals)
         }
         return (step, removals)
     }
@@ -116,13 +147,15 @@ extension SpillingCache {
     /// looks behind memory on a miss.
     private func resolve(
         _ step: CacheState.Lookup, removals: [UInt64: CacheKey], key: CacheKey,
-        type: any Spillable.Type, function: StoredFunction?
+        type: any Spillable.Type, function: StoredFunction?, usableFor: Duration?
     ) -> LookupOutcome {
         if !removals.isEmpty { finish(jobs: [], removals: removals) }
         switch step {
-        case .hit(let value): return .found(value, from: .memory)
+        case .hit(let value, _): return .found(value, from: .memory)
         case .miss(let reason):
-            switch behindMemory(key, type: type, function: function, leading: false) {
+            switch behindMemory(
+                key, type: type, function: function, leading: false, usableFor: usableFor)
+            {
             case .found(let value, let source): return .found(value, from: source)
             case .absent(let found, _): return .missing(found ?? reason)
             }
@@ -138,20 +171,30 @@ extension SpillingCache {
     /// tier stored as if computed here (and written to the directory). A `leading` caller
     /// holds the key's directory lock already, and takes the tier's lock when the tier has
     /// nothing.
+    ///
+    /// A value older than `usableFor` is absent for this caller. With `replacing` (a
+    /// refresh), a value found replaces what this cache holds of the key.
     func behindMemory(
-        _ key: CacheKey, type: any Spillable.Type, function: StoredFunction?, leading: Bool
+        _ key: CacheKey, type: any Spillable.Type, function: StoredFunction?, leading: Bool,
+        usableFor: Duration? = nil, replacing: Bool = false
     ) -> BehindMemory {
         var reason: MissReason?
         if persistence != nil {
-            switch lookupDirectory(key, type: type, function: function) {
+            switch lookupDirectory(
+                key, type: type, function: function, usableFor: usableFor, replacing: replacing)
+            {
             case .found(let value): return .found(value, from: .disk)
             case .absent(let found): reason = found
             }
         }
         guard shared != nil else { return .absent(reason, sharedLock: nil) }
-        switch lookupShared(key, type: type, function: function, locking: leading) {
-        case (.found(let value), _):
-            storeAny(value, forKey: key, function: function ?? .none, from: .sharedTier)
+        switch lookupShared(
+            key, type: type, function: function, locking: leading, usableFor: usableFor)
+        {
+        case (.found(let value, let age), _):
+            storeAny(
+                value, forKey: key, function: function ?? .none, from: .sharedTier,
+                storedAt: now - age)
             return .found(value, from: .shared)
         case (.absent(let found), let lock):
             return .absent(found ?? reason, sharedLock: lock)

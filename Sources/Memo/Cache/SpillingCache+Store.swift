@@ -18,17 +18,21 @@ extension SpillingCache {
     ///   - handingLock: the caller holds the key's directory lock and hands it to the write
     ///     of the value, which releases it once the value is recorded: a process waiting
     ///     on the key then finds the value, and the caller does not wait for the disk.
+    ///   - storedAt: when the value was computed, on the cache's clock, if not now (a
+    ///     value from the shared tier keeps its age).
     func storeAny(
         _ value: any Spillable, forKey key: CacheKey, function: StoredFunction = .none,
         from source: StoreSource = .caller, ending flight: Flight? = nil,
-        handingLock: Bool = false
+        handingLock: Bool = false, storedAt: Duration? = nil
     ) {
         let charge = value.memoryCost + Self.entryOverhead
         let now = self.now
         let (jobs, removals) = withState { state in
             if let flight, state.flights[key] === flight { state.flights[key] = nil }
             if source == .sharedTier { state.recordSharedHit() }
-            return state.store(value, charge: charge, forKey: key, function: function, now: now)
+            return state.store(
+                value, charge: charge, forKey: key, function: function, now: now,
+                storedAt: storedAt)
         }
         flight?.finish(.success(value))
         finish(jobs: jobs, removals: removals, releasingLockOf: handingLock ? key : nil)

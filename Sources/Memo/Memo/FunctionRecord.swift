@@ -15,6 +15,12 @@ final class FunctionRecord: Sendable {
         /// Total time spent running the body, over the misses that completed.
         var computeTime = Duration.zero
         var completedComputations = 0
+        /// Hits on stale results (part of the hits).
+        var staleHits = 0
+        var refreshes = 0
+        var refreshFailures = 0
+        /// Failed computations that returned an old result instead (part of the hits).
+        var staleOnErrorHits = 0
 
         var hits: Int { memoryHits + diskHits + sharedHits }
         var misses: Int { missesByReason.reduce(0, +) }
@@ -31,6 +37,11 @@ final class FunctionRecord: Sendable {
     private let diskHits = Atomic(0)
     private let sharedHits = Atomic(0)
     private let misses = Mutex(Counts())
+    /// The freshness figures (see ``Freshness``), in the same order as in `Counts`.
+    private let staleHits = StripedCounter()
+    private let refreshes = Atomic(0)
+    private let refreshFailures = Atomic(0)
+    private let staleOnErrorHits = Atomic(0)
     /// The function's hit and miss counters; `nil` when the cache's metrics are off.
     let metrics: FunctionMetrics?
     /// `metrics`, for the hit path (see `FunctionMetrics.recordHit(_:)`).
@@ -75,8 +86,34 @@ final class FunctionRecord: Sendable {
         }
     }
 
+    /// Records a hit on a stale result (its hit is recorded as any other).
+    func recordStaleHit() {
+        staleHits.increment()
+        metrics?.recordStaleHit()
+    }
+
+    /// Records a refresh that replaced a result, or one that failed.
+    func recordRefresh(succeeded: Bool) {
+        if succeeded {
+            refreshes.add(1, ordering: .relaxed)
+            metrics?.recordRefresh()
+        } else {
+            refreshFailures.add(1, ordering: .relaxed)
+        }
+    }
+
+    /// Records a failed computation that returned an old result: a hit from memory.
+    func recordStaleOnErrorHit() {
+        staleOnErrorHits.add(1, ordering: .relaxed)
+        record(.hit(from: .memory), computeTime: nil)
+    }
+
     var snapshot: Counts {
         var counts = misses.withTrackedLock { $0 }
+        counts.staleHits = staleHits.value
+        counts.refreshes = refreshes.load(ordering: .relaxed)
+        counts.refreshFailures = refreshFailures.load(ordering: .relaxed)
+        counts.staleOnErrorHits = staleOnErrorHits.load(ordering: .relaxed)
         counts.memoryHits = memoryHits.value
         counts.diskHits = diskHits.load(ordering: .relaxed)
         counts.sharedHits = sharedHits.load(ordering: .relaxed)

@@ -12,19 +12,24 @@ extension Memo {
     /// spent running the body; `saved` estimates what the hits spared: the average
     /// computation time times the hits. `memory` and `disk` are the bytes the function's
     /// entries hold in this cache. `missed because` breaks the misses down by
-    /// ``MissReason``. ``reportRecords()`` returns the same figures as values.
+    /// ``MissReason``. A function with a ``Freshness`` that served stale results adds
+    /// `freshness` (a column shown only then): its stale hits, refreshes, failed refreshes
+    /// and stale-on-error hits, where not zero. ``reportRecords()`` returns the same
+    /// figures as values.
     public static func report() -> String {
         let context = currentContext
         // The shared tier's column only where there is one.
         let sharing = context.cache.shared != nil
+        let reports = reportRecords(context)
+        let refreshing = reports.contains { !freshnessSummary($0).isEmpty }
         var rows = [
             [
                 "function", "calls", "hits", "misses", "hit rate", "from disk",
             ] + (sharing ? ["from tier"] : []) + [
-                "computing", "saved", "memory", "disk", "missed because",
-            ]
+                "computing", "saved", "memory", "disk",
+            ] + (refreshing ? ["freshness"] : []) + ["missed because"]
         ]
-        for report in reportRecords(context) {
+        for report in reports {
             let name =
                 report.version == 0 ? report.function : "\(report.function) v\(report.version)"
             let reasons = MissReason.allCases.compactMap { reason -> String? in
@@ -38,7 +43,8 @@ extension Memo {
                 ] + (sharing ? ["\(report.sharedHits)"] : []) + [
                     formatDuration(report.computeTime), formatDuration(report.timeSaved),
                     "\(ByteCount(report.memoryBytes))", "\(ByteCount(report.diskBytes))",
-                    reasons.isEmpty ? "-" : reasons.joined(separator: ", "),
+                ] + (refreshing ? [freshnessSummary(report).nonEmpty ?? "-"] : []) + [
+                    reasons.isEmpty ? "-" : reasons.joined(separator: ", ")
                 ])
         }
         let stats = context.cache.stats
@@ -60,26 +66,45 @@ extension Memo {
 
     /// Every memoized function's figures, sorted by name then version: what
     /// ``report()`` prints, for programs.
+    /// A function's freshness figures that are not zero, as the report shows them.
+    static func freshnessSummary(_ report: FunctionReport) -> String {
+        [
+            ("stale", report.staleHits), ("refreshed", report.refreshes),
+            ("refresh failed", report.refreshFailures),
+            ("stale on error", report.staleOnErrorHits),
+        ].filter { $0.1 > 0 }.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+    }
+
     public static func reportRecords() -> [FunctionReport] {
         reportRecords(currentContext)
     }
 
     static func reportRecords(_ context: MemoContext) -> [FunctionReport] {
         let bytes = context.cache.bytesByFunction
-        return context.records.map { record in
-            let counts = record.snapshot
-            var misses: [MissReason: Int] = [:]
-            for reason in MissReason.allCases {
-                misses[reason] = counts.missesByReason[reason.index]
-            }
-            let held = bytes[record.function] ?? (0, 0)
-            return FunctionReport(
-                function: record.function.name, version: record.function.version,
-                memoryHits: counts.memoryHits, diskHits: counts.diskHits,
-                sharedHits: counts.sharedHits, misses: misses,
-                computeTime: counts.computeTime, timeSaved: counts.timeSaved,
-                memoryBytes: held.memory, diskBytes: held.disk)
+        return context.records.map { report(of: $0, held: bytes[$0.function] ?? (0, 0)) }
+    }
+
+    /// The report of one function's record in `context`.
+    static func report(of record: FunctionRecord, in context: MemoContext) -> FunctionReport {
+        report(of: record, held: context.cache.bytesByFunction[record.function] ?? (0, 0))
+    }
+
+    private static func report(
+        of record: FunctionRecord, held: (memory: Int, disk: Int)
+    ) -> FunctionReport {
+        let counts = record.snapshot
+        var misses: [MissReason: Int] = [:]
+        for reason in MissReason.allCases {
+            misses[reason] = counts.missesByReason[reason.index]
         }
+        return FunctionReport(
+            function: record.function.name, version: record.function.version,
+            memoryHits: counts.memoryHits, diskHits: counts.diskHits,
+            sharedHits: counts.sharedHits, misses: misses,
+            computeTime: counts.computeTime, timeSaved: counts.timeSaved,
+            memoryBytes: held.memory, diskBytes: held.disk, staleHits: counts.staleHits,
+            refreshes: counts.refreshes, refreshFailures: counts.refreshFailures,
+            staleOnErrorHits: counts.staleOnErrorHits)
     }
 
     /// Removes one memoized function's entries (every version), from memory and from
@@ -144,4 +169,9 @@ extension Memo {
         while fraction.count < decimals { fraction = "0" + fraction }
         return "\(whole).\(fraction)"
     }
+}
+
+extension String {
+    /// The string, or `nil` when it is empty.
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }

@@ -26,6 +26,8 @@ final class MemoizedFunction: Sendable {
     private let bindings = Mutex<[RecordBinding]>([])
     /// Whether a call that could not be keyed was logged (once per function).
     private let loggedUnkeyable = Atomic(false)
+    /// How its results age (``Freshness``); `.always` for `Memo.memoized`.
+    let window: FreshnessWindow
 
     /// A context and this function's record in it.
     final class RecordBinding: Sendable {
@@ -39,9 +41,10 @@ final class MemoizedFunction: Sendable {
     }
 
     @usableFromInline
-    init(identity: String, version: Int) {
+    init(identity: String, version: Int, freshness: Freshness = .always) {
         self.identity = identity
         self.version = version
+        self.window = FreshnessWindow(freshness)
         self.functionKey = CacheKey(hashing: "memo.function", identity, version)
         self.stored = StoredFunction(name: identity, version: version)
     }
@@ -90,7 +93,7 @@ final class MemoizedFunction: Sendable {
             metadata: ["function": "\(reportName)", "error": "\(why)"])
     }
 
-    private func record(in context: MemoContext) -> FunctionRecord {
+    func record(in context: MemoContext) -> FunctionRecord {
         let bits = lastBinding.load(ordering: .acquiring)
         if bits != 0 {
             let binding = Unmanaged<RecordBinding>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!)

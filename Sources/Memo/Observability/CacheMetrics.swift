@@ -7,6 +7,7 @@ import CoreMetrics
 /// | --- | --- | --- |
 /// | `memo_hits_total` | counter | `cache`, `function` (memoized calls) |
 /// | `memo_misses_total` | counter | `cache`, `function` (memoized calls), `reason` |
+/// | `memo_stale_hits_total`, `memo_refreshes_total` | counter | `cache`, `function` (see ``Freshness``) |
 /// | `memo_spills_total`, `memo_evictions_total`, `memo_expirations_total`, `memo_failures_total` | counter | `cache` |
 /// | `memo_memory_bytes`, `memo_disk_bytes`, `memo_entries` | gauge | `cache` |
 ///
@@ -79,6 +80,10 @@ final class FunctionMetrics: Sendable {
     let hits: Counter
     /// Indexed like `MissReason.allCases`.
     let misses: [Counter]
+    /// Hits on results past their ``Freshness``'s `after`.
+    let staleHits: Counter
+    /// Refreshes that replaced a result (background or asked for).
+    let refreshes: Counter
 
     init(cache: String, function: String?, factory: any MetricsFactory) {
         var dimensions = [("cache", cache)]
@@ -89,9 +94,17 @@ final class FunctionMetrics: Sendable {
                 label: "memo_misses_total", dimensions: dimensions + [("reason", reason.rawValue)],
                 factory: factory)
         }
+        staleHits = Counter(
+            label: "memo_stale_hits_total", dimensions: dimensions, factory: factory)
+        refreshes = Counter(
+            label: "memo_refreshes_total", dimensions: dimensions, factory: factory)
     }
 
     func recordHit() { hits.increment() }
+
+    func recordStaleHit() { staleHits.increment() }
+
+    func recordRefresh() { refreshes.increment() }
 
     /// Records a hit in the instruments `metrics` refers to, without retaining them: they
     /// are shared by every thread, and a retain around each use wrote their reference

@@ -23,6 +23,16 @@ public struct FunctionReport: Sendable, Equatable {
     public var memoryBytes: Int
     /// Bytes of its spill files that this process's cache holds.
     public var diskBytes: Int
+    /// Hits on results past their ``Freshness``'s `after` (part of the hits): each
+    /// returned at once, with a background refresh running or started.
+    public var staleHits: Int
+    /// Refreshes that replaced a result: in the background, or asked for with `refresh`.
+    public var refreshes: Int
+    /// Refreshes whose computation threw: the old result was kept.
+    public var refreshFailures: Int
+    /// Computations past `expireAfter` that threw and returned the old result instead
+    /// (`serveStaleOnError`; part of the hits).
+    public var staleOnErrorHits: Int
 
     /// Hits from memory, from disk and from the shared tier.
     public var hits: Int { memoryHits + diskHits + sharedHits }
@@ -35,7 +45,9 @@ public struct FunctionReport: Sendable, Equatable {
     public init(
         function: String, version: Int = 0, memoryHits: Int = 0, diskHits: Int = 0,
         sharedHits: Int = 0, misses: [MissReason: Int] = [:], computeTime: Duration = .zero,
-        timeSaved: Duration = .zero, memoryBytes: Int = 0, diskBytes: Int = 0
+        timeSaved: Duration = .zero, memoryBytes: Int = 0, diskBytes: Int = 0,
+        staleHits: Int = 0, refreshes: Int = 0, refreshFailures: Int = 0,
+        staleOnErrorHits: Int = 0
     ) {
         self.function = function
         self.version = version
@@ -49,5 +61,9 @@ public struct FunctionReport: Sendable, Equatable {
         self.timeSaved = timeSaved
         self.memoryBytes = memoryBytes
         self.diskBytes = diskBytes
+        self.staleHits = staleHits
+        self.refreshes = refreshes
+        self.refreshFailures = refreshFailures
+        self.staleOnErrorHits = staleOnErrorHits
     }
 }

@@ -52,9 +52,13 @@ extension SpillingCache {
 
     /// A value of `type` under `key` that this cache does not hold, from the directory's
     /// index and its spill file, taken into this cache (a hit from disk, counted), or why
-    /// there is none usable (the miss is the caller's to count).
+    /// there is none usable (the miss is the caller's to count). An entry older than
+    /// `usableFor` (the caller's ``Freshness``) is absent (`expired`) for this caller and
+    /// stays. With `replacing`, the value replaces what this cache holds of the key (a
+    /// refresh adopting another process's newer value).
     func lookupDirectory(
-        _ key: CacheKey, type: any Spillable.Type, function: StoredFunction?
+        _ key: CacheKey, type: any Spillable.Type, function: StoredFunction?,
+        usableFor: Duration? = nil, replacing: Bool = false
     ) -> DirectoryLookup {
         guard let persistence else { return .absent(nil) }
         let entry: SpillIndexEntry?
@@ -74,6 +78,7 @@ extension SpillingCache {
             enqueue([.change(.remove(key: key, fileName: entry.fileName), deleting: nil)])
             return .absent(.expired)
         }
+        if let usableFor, age >= usableFor { return .absent(.expired) }
         // Stored as another type: not this caller's value, and the entry stays.
         guard entry.valueType == SpillFileFormat.typeFingerprint(of: type) else {
             return .absent(.otherType)
@@ -90,7 +95,8 @@ extension SpillingCache {
                 value, charge: charge, forKey: key, generation: generation,
                 fileBytes: entry.size,
                 function: StoredFunction(name: entry.function, version: entry.version),
-                storedAt: now - age, now: now, jobs: &jobs, removals: &removals)
+                storedAt: now - age, now: now, replacing: replacing, jobs: &jobs,
+                removals: &removals)
         }
         finish(jobs: jobs, removals: removals)
         enqueue([.change(.touch(key: key, fileName: entry.fileName, at: wallNow), deleting: nil)])

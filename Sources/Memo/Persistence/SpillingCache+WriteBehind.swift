@@ -211,7 +211,7 @@ extension SpillingCache {
         _ batch: [WriteBehindQueue.Operation], jobs: [CacheState.SpillJob],
         outcomes: [WriteOutcome], persistence: Persistence
     ) {
-        let wallNow = Duration.sinceUnixEpoch
+        let (wallNow, now) = (Duration.sinceUnixEpoch, self.now)
         var reports: [(job: CacheState.SpillJob, fileBytes: Int?, failure: String?)] = []
         var changes: [SpillIndexChange] = []
         var deletions: [String] = []
@@ -228,7 +228,8 @@ extension SpillingCache {
                     changes.append(.release(fileName: job.fileName))
                 case .written(let fileBytes):
                     reports.append((job, fileBytes, nil))
-                    changes.append(.insert(indexEntry(for: job, size: fileBytes, at: wallNow)))
+                    changes.append(
+                        .insert(indexEntry(for: job, size: fileBytes, at: wallNow, now: now)))
                     changes.append(.release(fileName: job.fileName))
                 case .failed(let failure, let reserved):
                     reports.append((job, nil, failure))
@@ -341,14 +342,17 @@ extension SpillingCache {
         }
     }
 
-    /// The index entry recording `job`'s file.
+    /// The index entry recording `job`'s file. Its stored time is when the value was
+    /// stored (the job's time on the cache's clock, `now` there), not when it was written:
+    /// a process reading the index measures the value's true age.
     private func indexEntry(
-        for job: CacheState.SpillJob, size: Int, at wallNow: Duration
+        for job: CacheState.SpillJob, size: Int, at wallNow: Duration, now: Duration
     ) -> SpillIndexEntry {
-        SpillIndexEntry(
+        let age = max(.zero, now - job.storedAt)
+        return SpillIndexEntry(
             key: job.key, function: job.function.name, version: job.function.version,
             valueType: SpillFileFormat.typeFingerprint(of: ExistentialValue.heldType(of: job.value)),
-            fileName: job.fileName, size: size, storedAt: wallNow, lastUsedAt: wallNow)
+            fileName: job.fileName, size: size, storedAt: wallNow - age, lastUsedAt: wallNow)
     }
 
     /// Writes the files of `jobs`, several at a time on the local disk: most of what a

@@ -25,6 +25,15 @@ public protocol SharedTier: Sendable {
     /// The bytes stored under `key`, or `nil` when the tier has none.
     func fetch(_ key: CacheKey) async throws -> [UInt8]?
 
+    /// The bytes stored under `key` and their age (the time since they were published),
+    /// or `nil` when the tier has none: what lets a ``Freshness`` hold across machines.
+    /// The default calls ``fetch(_:)`` and reports every value as just published.
+    func fetchWithAge(_ key: CacheKey) async throws -> SharedTierEntry?
+
+    /// Removes the value under `key`; `true` if there was one. The default throws
+    /// ``SharedTierError/unusable(_:)``: a tier that cannot remove values.
+    func remove(_ key: CacheKey) async throws -> Bool
+
     /// Stores `payload` under `key`, replacing any earlier value, for the function named
     /// `function` at `version`.
     func publish(_ key: CacheKey, function: String, version: Int, payload: [UInt8]) async throws
@@ -41,6 +50,30 @@ public protocol SharedTier: Sendable {
 extension SharedTier {
     /// 30 seconds.
     public var computationWait: Duration { .seconds(30) }
+
+    /// ``fetch(_:)``, with an age of zero.
+    public func fetchWithAge(_ key: CacheKey) async throws -> SharedTierEntry? {
+        try await fetch(key).map { SharedTierEntry(payload: $0, age: .zero) }
+    }
+
+    /// Throws ``SharedTierError/unusable(_:)``: this tier cannot remove values.
+    public func remove(_ key: CacheKey) async throws -> Bool {
+        throw SharedTierError.unusable("this tier cannot remove values")
+    }
+}
+
+/// A value a ``SharedTier`` holds: its bytes and how long ago it was published.
+public struct SharedTierEntry: Sendable, Equatable {
+    /// The spill-file encoding of the value.
+    public var payload: [UInt8]
+    /// The time since the value was published, on the tier's clock (never negative).
+    public var age: Duration
+
+    /// An entry of `payload`, published `age` ago.
+    public init(payload: [UInt8], age: Duration) {
+        self.payload = payload
+        self.age = max(.zero, age)
+    }
 }
 
 /// A fleet-wide lock on computing one key, from ``SharedTier/lockComputation(of:waitingAtMost:)``.

@@ -63,9 +63,15 @@ final class SharedTierClient: Sendable {
 
     // MARK: Calls
 
-    /// The tier's bytes for `key`, waiting at most the timeout (blocking this thread).
-    func fetch(_ key: CacheKey) -> Answer<[UInt8]?> {
-        blocking("fetch of \(key.hex)") { [tier] in try await tier.fetch(key) }
+    /// The tier's bytes for `key` and their age, waiting at most the timeout (blocking
+    /// this thread).
+    func fetch(_ key: CacheKey) -> Answer<SharedTierEntry?> {
+        blocking("fetch of \(key.hex)") { [tier] in try await tier.fetchWithAge(key) }
+    }
+
+    /// Removes the tier's value of `key`, waiting at most the timeout.
+    func remove(_ key: CacheKey) -> Answer<Bool> {
+        blocking("removal of \(key.hex)") { [tier] in try await tier.remove(key) }
     }
 
     /// The fleet-wide lock on computing `key`: waits at most the tier's computation wait

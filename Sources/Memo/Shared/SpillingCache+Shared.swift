@@ -4,8 +4,8 @@
 extension SpillingCache {
     /// What asking the shared tier found.
     enum SharedLookup {
-        /// A verified value of the caller's type (not yet stored locally).
-        case found(any Spillable)
+        /// A verified value of the caller's type (not yet stored locally), and its age.
+        case found(any Spillable, age: Duration)
         /// Nothing usable; why, when the tier held something it had to refuse.
         case absent(MissReason?)
     }
@@ -17,15 +17,19 @@ extension SpillingCache {
     /// only, for the leader to release after it computed and published.
     ///
     /// The async path calls it on the cache's own threads, never on the cooperative pool.
+    /// A value older than `usableFor` (the caller's ``Freshness``) is absent (`expired`).
     func lookupShared(
-        _ key: CacheKey, type: any Spillable.Type, function: StoredFunction?, locking: Bool
+        _ key: CacheKey, type: any Spillable.Type, function: StoredFunction?, locking: Bool,
+        usableFor: Duration? = nil
     ) -> (SharedLookup, (any SharedTierLock)?) {
         guard let shared else { return (.absent(nil), nil) }
-        let first = verify(shared.fetch(key), key: key, type: type, function: function)
+        let first = verify(
+            shared.fetch(key), key: key, type: type, function: function, usableFor: usableFor)
         guard locking, case .absent = first, let lock = grantedLock(shared.lock(key)) else {
             return (first, nil)
         }
-        let second = verify(shared.fetch(key), key: key, type: type, function: function)
+        let second = verify(
+            shared.fetch(key), key: key, type: type, function: function, usableFor: usableFor)
         if case .found = second {
             shared.release(lock)
             return (second, nil)
@@ -49,8 +53,8 @@ extension SpillingCache {
     /// Checks what the tier returned: the key, the function and version, the type and the
     /// checksum of the spill-file encoding. Anything else is a miss, never a wrong value.
     private func verify(
-        _ answer: SharedTierClient.Answer<[UInt8]?>, key: CacheKey, type: any Spillable.Type,
-        function: StoredFunction?
+        _ answer: SharedTierClient.Answer<SharedTierEntry?>, key: CacheKey,
+        type: any Spillable.Type, function: StoredFunction?, usableFor: Duration?
     ) -> SharedLookup {
         switch answer {
         case .skipped, .value(nil):
@@ -62,12 +66,17 @@ extension SpillingCache {
             // A value the tier's own checks refused is a corrupt one.
             recordFailure(message)
             return .absent(.corrupt)
-        case .value(let bytes?):
+        case .value(let entry?):
+            if let usableFor, entry.age >= usableFor { return .absent(.expired) }
+            if let timeToLive = configuration.timeToLive, entry.age >= timeToLive {
+                return .absent(.expired)
+            }
             do {
-                var stream = SpillFileStream(bytes: bytes)
+                var stream = SpillFileStream(bytes: entry.payload)
                 return .found(
                     try SpillFileFormat.decodeAny(
-                        from: &stream, key: key, type: type, function: function))
+                        from: &stream, key: key, type: type, function: function),
+                    age: entry.age)
             } catch SpillFileError.typeMismatch {
                 return .absent(.otherType)
             } catch {

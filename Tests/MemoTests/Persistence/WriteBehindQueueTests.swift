@@ -7,7 +7,7 @@ struct WriteBehindQueueTests {
         .write(
             CacheState.SpillJob(
                 key: key(n), generation: UInt64(n),
-                value: [UInt8](repeating: 0, count: bytes), function: .none))
+                value: [UInt8](repeating: 0, count: bytes), function: .none, storedAt: .zero))
     }
 
     func touch(_ n: Int) -> WriteBehindQueue.Operation {
