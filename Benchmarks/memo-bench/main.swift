@@ -101,6 +101,8 @@ try scenarios("15 Codable spill round trip") {
 scenario("16 key of a Codable struct") { Scenarios.codableKey() }
 scenario("16b key of a Codable 8 MiB") { Scenarios.codableLargeKey() }
 try scenario("16c memoized hit, Codable arg") { try Scenarios.codableMemoizedHit() }
+try scenario("17 handle hit") { try Scenarios.handleHit() }
+try scenario("17b stale hit") { try Scenarios.staleHit() }
 try scenarios("14 overwrites behind a slow disk") {
     try Scenarios.overwritesBehindSlowDisk(directory: scratch)
 }
