@@ -119,15 +119,21 @@ public final class PostgresTier: SharedTier {
     // MARK: SharedTier
 
     public func fetch(_ key: CacheKey) async throws -> [UInt8]? {
+        try await fetchWithAge(key)?.payload
+    }
+
+    /// The stored bytes of `key` and their age, on the server's clock (`now() - stored_at`).
+    public func fetchWithAge(_ key: CacheKey) async throws -> SharedTierEntry? {
         try await prepareSchema()
         let rows = try await client.query(
             """
-            SELECT payload, signature, last_use < now() - interval '10 seconds'
+            SELECT payload, signature, last_use < now() - interval '10 seconds',
+                (extract(epoch from now() - stored_at) * 1000)::bigint
             FROM memo_entries WHERE key = \(Self.bytes(key))
             """, logger: logger)
-        var found: (payload: ByteBuffer, signature: ByteBuffer?, stale: Bool)?
-        for try await row in rows.decode((ByteBuffer, ByteBuffer?, Bool).self) {
-            found = (row.0, row.1, row.2)
+        var found: (payload: ByteBuffer, signature: ByteBuffer?, stale: Bool, age: Int64)?
+        for try await row in rows.decode((ByteBuffer, ByteBuffer?, Bool, Int64).self) {
+            found = (row.0, row.1, row.2, row.3)
         }
         guard let found else { return nil }
         let payload = Array(found.payload.readableBytesView)
@@ -144,7 +150,18 @@ public final class PostgresTier: SharedTier {
                 "UPDATE memo_entries SET last_use = now() WHERE key = \(Self.bytes(key))",
                 logger: logger)
         }
-        return payload
+        return SharedTierEntry(payload: payload, age: .milliseconds(found.age))
+    }
+
+    /// Removes the row of `key`.
+    public func remove(_ key: CacheKey) async throws -> Bool {
+        try await prepareSchema()
+        let rows = try await client.query(
+            "DELETE FROM memo_entries WHERE key = \(Self.bytes(key)) RETURNING size",
+            logger: logger)
+        var removed = false
+        for try await _ in rows.decode(Int64.self) { removed = true }
+        return removed
     }
 
     public func publish(

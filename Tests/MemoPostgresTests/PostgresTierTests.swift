@@ -38,6 +38,44 @@ struct PostgresTierTests {
         (0..<128).map { Double(n * 1_000 + $0) }
     }
 
+    // MARK: Handles and ages
+
+    @Test("a handle's peek, invalidate and refresh reach the PostgreSQL tier; its age is the server's")
+    func handleOnTheTier() async throws {
+        let database = try await server.makeDatabase()
+        let tier = try await tier(database)
+        let key = CacheKey(hashing: "handle", 1)
+        try await tier.publish(key, function: "f", version: 0, payload: [1, 2, 3])
+        try await Task.sleep(for: .milliseconds(50))
+        let aged = try #require(try await tier.fetchWithAge(key))
+        #expect(aged.payload == [1, 2, 3])
+        #expect(aged.age >= .milliseconds(40) && aged.age < .seconds(30), "\(aged.age)")
+        #expect(try await tier.remove(key))
+        #expect(try await tier.remove(key) == false)
+        #expect(try await tier.fetchWithAge(key) == nil)
+
+        var configuration = CacheConfiguration()
+        configuration.sharedTier = tier
+        configuration.maxMemory = .megabytes(16)
+        configuration.fileSystem = InMemoryFileSystem()
+        configuration.directory = "/handle-a"
+        try await withIsolatedMemo(configuration) { _ async throws in
+            let f = Memo.function(name: "pg.handle") { (x: Int) async -> Int in x * 3 }
+            #expect(await f(5) == 15)
+            await Memo.waitForBackgroundWork()
+        }
+        configuration.directory = "/handle-b"
+        try await withIsolatedMemo(configuration) { _ async throws in
+            let f = Memo.function(name: "pg.handle") { (x: Int) async -> Int in -1 }
+            #expect(f.peek(5) == 15, "from the tier")
+            #expect(f.invalidate(5))
+            #expect(f.peek(5) == nil)
+            #expect(await f.refresh(5) == -1)
+            await Memo.waitForBackgroundWork()
+        }
+        await tier.shutdown()
+    }
+
     // MARK: Sharing
 
     @Test("process A computes, process B finds every value and computes nothing")

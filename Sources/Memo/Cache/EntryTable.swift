@@ -23,7 +23,8 @@ enum RefreshMark: UInt8 {
 /// and two threads were barely faster than one (see BENCHMARKS.md). The state's
 /// operations pay instead, one uncontended lock per stripe.
 ///
-/// The table holds what a hit reads (the value, its type and expiry, the node's slot);
+/// The table holds what a hit reads (the value, its type, when it was stored, its refresh
+/// mark, the node's slot);
 /// the ``CacheState`` holds everything else about the entry (its place in the recency
 /// order, its charge, its file) in the node at `slot`.
 final class EntryTable: @unchecked Sendable {
