@@ -1,5 +1,5 @@
 /// A memoized async function with per-call control, from
-/// ``Memo/function(name:version:freshness:fileID:line:_:)-(_,_,_,_,_,(repeat each Argument) async throws(Failure) -> Result)``.
+/// `Memo.function(name:version:freshness:_:)`.
 ///
 /// Call it as the closure `Memo.memoized` returns; a handle and a closure of the same
 /// name and version share results (`Memo.memoized(name:version:)` with the same name is

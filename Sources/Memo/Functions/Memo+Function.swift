@@ -1,5 +1,5 @@
 extension Memo {
-    /// Wraps `body` as ``Memo/memoized(name:version:fileID:line:_:)-(_,_,_,_,(repeat each Argument) -> Result)``
+    /// Wraps `body` as `Memo.memoized`
     /// does, and returns a handle: call it like the closure, and look at, remove, recompute
     /// or seed its results one call at a time.
     ///

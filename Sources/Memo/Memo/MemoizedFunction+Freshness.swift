@@ -12,7 +12,7 @@ enum AgedHit {
     case refreshDue
 }
 
-/// The calls of a handle (``Memo/function(name:version:freshness:fileID:line:_:)-(_,_,_,_,_,(repeat each Argument) throws(Failure) -> Result)``):
+/// The calls of a handle (`Memo.function(name:version:freshness:_:)`):
 /// hits that know a value's age, background refreshes, and per-call control.
 extension MemoizedFunction {
     /// The result of `key` in memory, if usable for this function's ``Freshness``;
