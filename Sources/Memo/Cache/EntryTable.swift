@@ -262,15 +262,20 @@ final class EntryTable: @unchecked Sendable {
     /// When `key`'s value was stored and its refresh mark, wherever the entry is; `nil`
     /// when the table has no entry of `key`.
     func age(of key: CacheKey) -> (storedAt: Int64, refresh: RefreshMark)? {
-        let stripe = stripes[ThreadStripe.index & (Self.stripeCount - 1)]
         var found: (Int64, RefreshMark)?
+        readEntry(of: key) { found = ($0.storedAt, $0.refresh) }
+        return found
+    }
+
+    /// Hands `key`'s entry, if the table has one, to `read`, under the calling thread's
+    /// stripe lock, counting and touching nothing (what looks outside the hit path share).
+    private func readEntry(of key: CacheKey, _ read: (Entry) -> Void) {
+        let stripe = stripes[ThreadStripe.index & (Self.stripeCount - 1)]
         stripe.pointee.touches.withTrackedLock { _ in
             let part = Self.part(of: key)
             guard let position = parts[part].positions[key] else { return }
-            let entry = parts[part].entries.address(of: Int(position))
-            found = (entry.pointee.storedAt, entry.pointee.refresh)
+            read(parts[part].entries.address(of: Int(position)).pointee)
         }
-        return found
     }
 
     /// If `key`'s value is in memory, of type `valueType` and stored after `usableAfter`,
@@ -278,16 +283,11 @@ final class EntryTable: @unchecked Sendable {
     func peek(
         _ key: CacheKey, valueType: ObjectIdentifier, usableAfter: Int64
     ) -> (value: any Spillable, storedAt: Int64)? {
-        let stripe = stripes[ThreadStripe.index & (Self.stripeCount - 1)]
         var found: (any Spillable, Int64)?
-        stripe.pointee.touches.withTrackedLock { _ in
-            let part = Self.part(of: key)
-            guard let position = parts[part].positions[key] else { return }
-            let entry = parts[part].entries.address(of: Int(position))
-            guard entry.pointee.inMemory, entry.pointee.valueType == valueType,
-                entry.pointee.storedAt > usableAfter
+        readEntry(of: key) { entry in
+            guard entry.inMemory, entry.valueType == valueType, entry.storedAt > usableAfter
             else { return }
-            found = (entry.pointee.value, entry.pointee.storedAt)
+            found = (entry.value, entry.storedAt)
         }
         return found
     }
