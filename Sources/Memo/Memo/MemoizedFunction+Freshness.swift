@@ -77,7 +77,6 @@ extension MemoizedFunction {
         var outcome = CallOutcome.miss(.newKey)
         let value: any Spillable
         do {
-            defer { record(in: context).record(outcome, computeTime: computeTime) }
             value = try context.cache.valueAny(
                 forKey: key, type: type, function: stored, outcome: &outcome,
                 keyAtVersion: keyAtVersion, usableFor: window.usableFor,
@@ -89,8 +88,9 @@ extension MemoizedFunction {
                 },
                 accepting: accepting)
         } catch {
-            return (try staleOnError(key, type, context, error), false)
+            return (try staleOnError(key, type, context, error, outcome, computeTime), false)
         }
+        record(in: context).record(outcome, computeTime: computeTime)
         return (value, refreshDue(after: outcome, key, context))
     }
 
@@ -105,7 +105,6 @@ extension MemoizedFunction {
         var outcome = CallOutcome.miss(.newKey)
         let value: any Spillable
         do {
-            defer { record(in: context).record(outcome, computeTime: computeTime) }
             value = try await context.cache.valueAny(
                 forKey: key, type: type, function: stored, outcome: &outcome,
                 keyAtVersion: keyAtVersion, usableFor: window.usableFor,
@@ -117,8 +116,9 @@ extension MemoizedFunction {
                 },
                 accepting: accepting)
         } catch {
-            return (try staleOnError(key, type, context, error), false)
+            return (try staleOnError(key, type, context, error, outcome, computeTime), false)
         }
+        record(in: context).record(outcome, computeTime: computeTime)
         return (value, refreshDue(after: outcome, key, context))
     }
 
@@ -132,15 +132,19 @@ extension MemoizedFunction {
             == .refreshDue
     }
 
-    /// The old value a failed computation returns instead (`serveStaleOnError`), or the
-    /// error again.
+    /// The old value a failed computation returns instead (`serveStaleOnError`), counted
+    /// as a hit and not as the miss it was; or the error again, and the miss counted.
     private func staleOnError(
-        _ key: CacheKey, _ type: any Spillable.Type, _ context: MemoContext, _ error: any Error
+        _ key: CacheKey, _ type: any Spillable.Type, _ context: MemoContext, _ error: any Error,
+        _ outcome: CallOutcome, _ computeTime: Duration?
     ) throws -> any Spillable {
         guard let fallbackFor = window.fallbackFor,
             let old = context.cache.peekAny(
                 key, type: type, function: stored, usableFor: fallbackFor)
-        else { throw error }
+        else {
+            record(in: context).record(outcome, computeTime: computeTime)
+            throw error
+        }
         record(in: context).recordStaleOnErrorHit()
         return old
     }

@@ -142,6 +142,8 @@ struct FreshnessTests {
             clock.advance(by: .seconds(20))  // age 160: past the window
             #expect(throws: ComputationFailure.self) { try f(1) }
             #expect(throws: ComputationFailure.self, "no old result") { try f(2) }
+            #expect(f.stats.calls == 5, "each call counted once: a hit or a miss")
+            #expect(f.stats.hits == 1 && f.stats.missCount == 4)
         }
     }
 
