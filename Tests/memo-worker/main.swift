@@ -26,6 +26,13 @@
 //       body sleeps SLEEP_MS, prints `computed K` and returns the key's value. Every
 //       returned value is checked. Prints `failures F` and, last, `wrong W`.
 //
+//   refresh DIR KEYS SLEEP_MS GENERATION
+//       Calls a handle (`Memo.function`, freshness `.refresh(after: 2 s)`) over keys
+//       0..<KEYS in an order shuffled by the process id; the body sleeps SLEEP_MS, prints
+//       `computed K` and returns `K * 1000 + GENERATION`. Waits for its background
+//       refreshes, flushes, and prints `returned R` (calls that returned a value of some
+//       generation of their key) and, last, `wrong W`.
+//
 //   overwrite DIR KEYS LATENCY_MS
 //       Stores rounds of values of keys 0..<KEYS, round after round, until killed, through
 //       a disk that sleeps LATENCY_MS before every file write (faster than the disk can
@@ -43,6 +50,7 @@
 #elseif canImport(Darwin)
     import Darwin
 #endif
+import Dispatch
 import Memo
 import MemoTesting
 
@@ -212,6 +220,41 @@ case "compute":
         }
     }
     print("failures \(cache.stats.failures)")
+    print("wrong \(wrong)")
+
+case "refresh":
+    let count = integer(arguments, 2, "KEYS")
+    let sleepMilliseconds = integer(arguments, 3, "SLEEP_MS")
+    let generation = integer(arguments, 4, "GENERATION")
+    var configuration = CacheConfiguration()
+    configuration.directory = directory
+    configuration.persistent = true
+    configuration.maxMemory = .megabytes(1)
+    do { try Memo.configure(configuration) } catch {
+        printError("memo-worker: cannot open \(directory): \(error)")
+        exit(1)
+    }
+    let handle = Memo.function(name: "worker.refresh", freshness: .refresh(after: .seconds(2))) {
+        (i: Int) -> Int in
+        if sleepMilliseconds > 0 { usleep(UInt32(sleepMilliseconds) * 1_000) }
+        print("computed \(i)")
+        return i * 1_000 + generation
+    }
+    var random = SplitMix64(seed: UInt64(getpid()))
+    var (returned, wrong) = (0, 0)
+    for i in (0..<count).shuffled(using: &random) {
+        let value = handle(i)
+        if value / 1_000 == i { returned += 1 } else { wrong += 1 }
+    }
+    let finished = DispatchSemaphore(value: 0)
+    // Detached: top-level code is on the main actor, which the wait below blocks.
+    Task.detached {
+        await Memo.waitForBackgroundWork()
+        finished.signal()
+    }
+    finished.wait()
+    Memo.cache.flush()
+    print("returned \(returned)")
     print("wrong \(wrong)")
 
 case "overwrite":

@@ -51,6 +51,34 @@ struct MultiProcessTests {
         index.expectConsistent(exact: true)
     }
 
+    /// Four processes open a directory whose results are stale for their handle: each
+    /// returns the stale results at once and starts background refreshes, and the
+    /// directory lock with "take a younger value" makes one refresh per key in all.
+    @Test("four processes with the same stale keys in one directory run one refresh of each")
+    func oneRefreshAcrossProcesses() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let keys = 12
+        let first = try await Worker.run(
+            ["refresh", scratch.cache, "\(keys)", "0", "1"], logs: scratch)
+        first.expectSuccess()
+        #expect(first.computed.count == keys, "\(first)")
+        try await Task.sleep(for: .milliseconds(2_300))  // past `after`: every result stale
+
+        let workers = try (0..<4).map { _ in
+            try Worker(["refresh", scratch.cache, "\(keys)", "40", "2"], logs: scratch)
+        }
+        var computed: [Int] = []
+        for worker in workers {
+            let outcome = await worker.finish(within: Self.hangTimeout)
+            outcome.expectSuccess()
+            #expect(outcome.field("returned") == keys, "\(outcome)")
+            #expect(outcome.field("wrong") == 0, "\(outcome)")
+            computed += outcome.computed
+        }
+        #expect(computed.sorted() == Array(0..<keys), "one refresh per key: \(computed.sorted())")
+    }
+
     /// The next run of a program stores the same keys again: each replaces its entry (and
     /// its file), and the index's totals still count each key once.
     @Test("a second run storing the same keys replaces their entries")
