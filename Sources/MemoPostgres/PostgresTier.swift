@@ -1,4 +1,3 @@
-import Crypto
 public import Logging
 public import Memo
 public import PostgresNIO
@@ -372,33 +371,5 @@ public final class PostgresTier: SharedTier {
                 "SELECT version FROM memo_schema WHERE id = 0", logger: logger)
             for try await version in rows.decode(Int.self) { try Self.accept(version) }
         }
-    }
-
-    // MARK: Encoding and signatures
-
-    /// The key as the tier stores it: 16 bytes, high half first, big-endian.
-    static func bytes(_ key: CacheKey) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.writeInteger(key.high, endianness: .big)
-        buffer.writeInteger(key.low, endianness: .big)
-        return buffer
-    }
-
-    static func sign(_ payload: [UInt8], key: CacheKey, signingKey: [UInt8]) -> [UInt8] {
-        Array(
-            HMAC<SHA256>.authenticationCode(
-                for: message(payload, key), using: SymmetricKey(data: signingKey)))
-    }
-
-    static func isValid(
-        _ signature: [UInt8], of payload: [UInt8], key: CacheKey, signingKey: [UInt8]
-    ) -> Bool {
-        HMAC<SHA256>.isValidAuthenticationCode(
-            signature, authenticating: message(payload, key), using: SymmetricKey(data: signingKey))
-    }
-
-    /// What is signed: the key's 16 bytes, then the payload.
-    private static func message(_ payload: [UInt8], _ key: CacheKey) -> [UInt8] {
-        Array(bytes(key).readableBytesView) + payload
     }
 }
