@@ -3,6 +3,16 @@ import SystemPackage
 /// The cache's spill files: written under a temporary name and renamed into place,
 /// always with the state's lock released.
 extension SpillingCache {
+    /// The value of `type` in the spill file at `path`, checked against `key`, `function`
+    /// and the file's checksum: what every read of a value's file goes through.
+    func readSpillFile(
+        atPath path: String, key: CacheKey, type: any Spillable.Type, function: StoredFunction?
+    ) throws -> any Spillable {
+        try fileSystem.withFileStream(atPath: path) { stream in
+            try SpillFileFormat.decodeAny(from: &stream, key: key, type: type, function: function)
+        }
+    }
+
     /// Writes one spill file under a temporary name and renames it into place. On any
     /// error the temporary file is removed and the error rethrown.
     func write(_ job: CacheState.SpillJob) throws -> Int {

@@ -211,10 +211,7 @@ extension SpillingCache {
         // In a shared directory another process may have evicted the file: not a fault.
         var vanished = false
         do {
-            loaded = try fileSystem.withFileStream(atPath: path) { stream in
-                try SpillFileFormat.decodeAny(
-                    from: &stream, key: key, type: type, function: function)
-            }
+            loaded = try readSpillFile(atPath: path, key: key, type: type, function: function)
         } catch Errno.noSuchFileOrDirectory where persistence != nil {
             vanished = true
         } catch {

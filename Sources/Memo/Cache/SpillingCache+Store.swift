@@ -38,6 +38,13 @@ extension SpillingCache {
         finish(jobs: jobs, removals: removals, releasingLockOf: handingLock ? key : nil)
     }
 
+    /// Stores `value` as a caller's (the public `store`, a handle's `store`) and publishes
+    /// it to the shared tier in the background.
+    func storeAndPublish(_ value: any Spillable, forKey key: CacheKey, function: StoredFunction) {
+        storeAny(value, forKey: key, function: function)
+        shared?.publish(value, forKey: key, function: function, releasing: nil)
+    }
+
     /// Carries out spill jobs and removals the state returned. A persistent cache queues
     /// them for the write-behind worker, behind the caller's back, with the release of
     /// `releasingLockOf`'s directory lock after them (at once, if the key's write had to be

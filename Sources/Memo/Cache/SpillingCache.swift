@@ -147,8 +147,7 @@ public final class SpillingCache: Sendable {
     /// Stores `value` under `key`, replacing any previous value, and spills least
     /// recently used entries if memory is now over budget.
     public func store<Value: Spillable>(_ value: Value, forKey key: CacheKey) {
-        storeAny(value, forKey: key)
-        shared?.publish(value, forKey: key, function: .none, releasing: nil)
+        storeAndPublish(value, forKey: key, function: .none)
     }
 
     /// The value stored under `key`, from memory or reloaded from disk; `nil` on a miss.

@@ -86,22 +86,6 @@ struct FreshnessWindow: Sendable, Equatable {
     /// The window of `.always`.
     static let always = FreshnessWindow(freshFor: nil, usableFor: nil, staleOnError: nil)
 
-    init(freshFor: Duration?, usableFor: Duration?, staleOnError: Duration?) {
-        self.freshFor = freshFor
-        self.usableFor = usableFor
-        self.staleOnError = staleOnError
-    }
-
-    init(_ freshness: Freshness) {
-        switch freshness {
-        case .always: self = .always
-        case .expire(let after):
-            self.init(freshFor: nil, usableFor: after, staleOnError: nil)
-        case .refresh(let after, let expireAfter, let window):
-            self.init(freshFor: after, usableFor: expireAfter, staleOnError: window)
-        }
-    }
-
     /// Whether results age at all (the hit path then reads the clock).
     var ages: Bool { freshFor != nil || usableFor != nil }
 
@@ -112,5 +96,18 @@ struct FreshnessWindow: Sendable, Equatable {
     var fallbackFor: Duration? {
         guard let staleOnError, let usableFor else { return nil }
         return usableFor + staleOnError
+    }
+}
+
+extension FreshnessWindow {
+    /// The window of `freshness` (in an extension, so the memberwise initializer stays).
+    init(_ freshness: Freshness) {
+        switch freshness {
+        case .always: self = .always
+        case .expire(let after):
+            self.init(freshFor: nil, usableFor: after, staleOnError: nil)
+        case .refresh(let after, let expireAfter, let window):
+            self.init(freshFor: after, usableFor: expireAfter, staleOnError: window)
+        }
     }
 }

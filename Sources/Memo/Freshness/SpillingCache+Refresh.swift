@@ -159,7 +159,11 @@ extension SpillingCache {
             return value
         }
         let spilled = withState { $0.spilledEntry(key, valueType: valueType, usableAfter: limit) }
-        if let spilled, let value = readSpillFile(key, generation: spilled.generation, type: type, function: spilled.function) {
+        if let spilled,
+            let value = try? readSpillFile(
+                atPath: path(for: key, generation: spilled.generation), key: key, type: type,
+                function: spilled.function)
+        {
             return value
         }
         if let value = peekDirectory(key, type: type, function: function, usableFor: usableFor) {
@@ -170,16 +174,6 @@ extension SpillingCache {
                 key, type: type, function: function, locking: false, usableFor: usableFor)
         else { return nil }
         return value
-    }
-
-    /// The value in the spill file of `key`'s `generation`, or `nil` if it cannot be read.
-    private func readSpillFile(
-        _ key: CacheKey, generation: UInt64, type: any Spillable.Type, function: StoredFunction
-    ) -> (any Spillable)? {
-        try? fileSystem.withFileStream(atPath: path(for: key, generation: generation)) {
-            stream in
-            try SpillFileFormat.decodeAny(from: &stream, key: key, type: type, function: function)
-        }
     }
 
     /// The directory's value of `key`, younger than `usableFor` and `timeToLive`, read
@@ -195,10 +189,8 @@ extension SpillingCache {
         let age = max(.zero, Duration.sinceUnixEpoch - entry.storedAt)
         if let usableFor, age >= usableFor { return nil }
         if let timeToLive = configuration.timeToLive, age >= timeToLive { return nil }
-        return try? fileSystem.withFileStream(atPath: "\(directory)/\(entry.fileName)") {
-            stream in
-            try SpillFileFormat.decodeAny(from: &stream, key: key, type: type, function: function)
-        }
+        return try? readSpillFile(
+            atPath: "\(directory)/\(entry.fileName)", key: key, type: type, function: function)
     }
 
     /// Removes `key`'s value from memory, this cache's files, the persistent directory

@@ -298,9 +298,7 @@ extension MemoizedFunction {
     /// Stores `value` as the result of `key`, as if computed now, and publishes it.
     @usableFromInline
     func store(_ value: any Spillable, forKey key: CacheKey) {
-        let cache = Memo.currentContext.cache
-        cache.storeAny(value, forKey: key, function: stored)
-        cache.shared?.publish(value, forKey: key, function: stored, releasing: nil)
+        Memo.currentContext.cache.storeAndPublish(value, forKey: key, function: stored)
     }
 
     /// Removes every result of this function (every version) from memory, disk and the

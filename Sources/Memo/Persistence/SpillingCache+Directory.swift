@@ -110,11 +110,9 @@ extension SpillingCache {
         of entry: SpillIndexEntry, key: CacheKey, type: any Spillable.Type, function: StoredFunction?
     ) -> DirectoryLookup {
         do {
-            let value = try fileSystem.withFileStream(atPath: "\(directory)/\(entry.fileName)") {
-                stream in
-                try SpillFileFormat.decodeAny(
-                    from: &stream, key: key, type: type, function: function)
-            }
+            let value = try readSpillFile(
+                atPath: "\(directory)/\(entry.fileName)", key: key, type: type,
+                function: function)
             return .found(value)
         } catch Errno.noSuchFileOrDirectory {
             // Evicted or replaced by another process since we looked: a plain miss.
