@@ -61,6 +61,7 @@ extension CacheState {
             preconditionFailure("removing a freed slot")
         }
         table.remove(node.key, at: node.position)
+        if !refreshRetries.isEmpty { refreshRetries[node.key] = nil }
         nodes[slot].tier = .free
         freeSlots.append(slot)
     }

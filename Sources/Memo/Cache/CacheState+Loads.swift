@@ -59,7 +59,6 @@ extension CacheState {
     ) {
         recordHit(fromDisk: true)
         if replacing, let slot = slot(of: key), nodes[slot].generation != generation {
-            refreshRetries[key] = nil
             removeEntry(at: slot, into: &removals)
         }
         guard slot(of: key) == nil else { return }

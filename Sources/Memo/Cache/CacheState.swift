@@ -131,7 +131,8 @@ struct CacheState {
         didSet { metricEvents.sizesChanged = reportsMetrics }
     }
     var flights: [CacheKey: Flight] = [:]
-    /// When each key whose background refresh failed may be refreshed again.
+    /// When each key whose background refresh failed may be refreshed again (the key's
+    /// entry carries the `failed` mark; removing the entry forgets the time).
     var refreshRetries: [CacheKey: Duration] = [:]
     var functions: [StoredFunction] = [.none]
     var functionIDs: [StoredFunction: Int32] = [.none: 0]
@@ -194,7 +195,6 @@ struct CacheState {
             }
         }
         forgotten.remove(key)
-        refreshRetries[key] = nil
         clock += 1
         nextGeneration += 1
         let node = Node(
@@ -279,7 +279,6 @@ struct CacheState {
         _ key: CacheKey, now: Duration, removals: inout [UInt64: CacheKey]
     ) -> Bool {
         guard let slot = slot(of: key) else { return false }
-        refreshRetries[key] = nil
         let expired = isExpired(slot, now: now)
         if expired { recordExpiration() }
         removeEntry(at: slot, into: &removals)
