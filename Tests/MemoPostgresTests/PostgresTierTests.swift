@@ -3,6 +3,7 @@ import Memo
 @testable import MemoPostgres
 import MemoTesting
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// The shared tier against a real PostgreSQL server (the one `make test` starts), with
@@ -74,6 +75,157 @@ struct PostgresTierTests {
             await Memo.waitForBackgroundWork()
         }
         await tier.shutdown()
+    }
+
+    /// Three caches that share nothing but the tier (each its own in-memory directory), one
+    /// after another, as three processes would.
+    private func threeCaches(_ database: String) async throws -> (PostgresTier, [CacheConfiguration]) {
+        let tier = try await tier(database)
+        let configurations = ["a", "b", "c"].map { name in
+            var configuration = CacheConfiguration()
+            configuration.sharedTier = tier
+            configuration.maxMemory = .megabytes(16)
+            configuration.fileSystem = InMemoryFileSystem()
+            configuration.directory = "/handles-\(name)"
+            return configuration
+        }
+        return (tier, configurations)
+    }
+
+    @Test("each handle method, on the four body kinds, through the PostgreSQL tier")
+    func handleMethodsOnTheTier() async throws {
+        let (tier, caches) = try await threeCaches(try await server.makeDatabase())
+        let runs = Mutex(0)
+        let count: @Sendable () -> Void = { runs.withLock { $0 += 1 } }
+        try syncHandle("sync", caches, count: count) { (_: Int) -> Int in -1 }
+        try syncHandle("throwing", caches, count: count) { (_: Int) throws(Failure) -> Int in
+            throw Failure()
+        }
+        try await asyncHandle("async", caches, count: count) { (_: Int) -> Int in -1 }
+        try await asyncHandle("async-throwing", caches, count: count) {
+            (_: Int) throws(Failure) -> Int in throw Failure()
+        }
+        #expect(runs.withLock { $0 } == 4, "only the four refreshes in C ran a body there")
+        await tier.shutdown()
+    }
+
+    private struct Failure: Error {}
+
+    /// A computes 1 and 2 and stores 7; B reads 1 from the tier, invalidates 2 and
+    /// refreshes 1 everywhere; C sees all of it and computes nothing but its refresh, whose
+    /// result (`last`) replaces the tier's, or whose failure keeps the refreshed one.
+    private func syncHandle<F: Error>(
+        _ kind: String, _ caches: [CacheConfiguration], count: @escaping @Sendable () -> Void,
+        last: @escaping @Sendable (Int) throws(F) -> Int
+    ) throws {
+        let name = "pg.\(kind)"
+        try withIsolatedMemo(caches[0]) { _ throws in
+            let f = Memo.function(name: name) { (x: Int) throws(F) -> Int in x * 2 }
+            #expect(try f(1) == 2)
+            #expect(try f(2) == 4)
+            f.store(70, for: 7)
+            Memo.cache.flush()
+        }
+        try withIsolatedMemo(caches[1]) { _ throws in
+            let f = Memo.function(name: name) { (x: Int) -> Int in x + 100 }
+            #expect(f.peek(1) == 2, "\(kind): from the tier")
+            #expect(f.invalidate(2))
+            #expect(f.refresh(1) == 101)
+            Memo.cache.flush()
+        }
+        try withIsolatedMemo(caches[2]) { _ throws in
+            let f = Memo.function(name: name) { (x: Int) throws(F) -> Int in
+                count()
+                return try last(x)
+            }
+            #expect(f.peek(2) == nil, "\(kind): invalidated on the tier")
+            #expect(f.peek(1) == 101, "\(kind): the refresh reached the tier")
+            #expect(try f(7) == 70, "\(kind): the stored result reached the tier")
+            #expect(f.stats.sharedHits == 1 && f.stats.missCount == 0, "\(kind): \(f.stats)")
+            let refreshed = Result { () throws(F) in try f.refresh(1) }
+            expectRefresh(refreshed, peeked: f.peek(1), failures: f.stats.refreshFailures, kind)
+            Memo.cache.flush()
+            f.clear()
+            #expect(f.peek(1) != nil, "\(kind): clear is this process's; the tier keeps it")
+        }
+    }
+
+    /// ``syncHandle(_:_:count:last:)`` with async bodies.
+    private func asyncHandle<F: Error>(
+        _ kind: String, _ caches: [CacheConfiguration], count: @escaping @Sendable () -> Void,
+        last: @escaping @Sendable (Int) throws(F) -> Int
+    ) async throws {
+        let name = "pg.\(kind)"
+        try await withIsolatedMemo(caches[0]) { _ async throws in
+            let f = Memo.function(name: name) { (x: Int) async throws(F) -> Int in x * 2 }
+            #expect(try await f(1) == 2)
+            #expect(try await f(2) == 4)
+            f.store(70, for: 7)
+            Memo.cache.flush()
+        }
+        try await withIsolatedMemo(caches[1]) { _ async throws in
+            let f = Memo.function(name: name) { (x: Int) async -> Int in x + 100 }
+            #expect(f.peek(1) == 2, "\(kind): from the tier")
+            #expect(f.invalidate(2))
+            #expect(await f.refresh(1) == 101)
+            Memo.cache.flush()
+        }
+        try await withIsolatedMemo(caches[2]) { _ async throws in
+            let f = Memo.function(name: name) { (x: Int) async throws(F) -> Int in
+                count()
+                return try last(x)
+            }
+            #expect(f.peek(2) == nil, "\(kind): invalidated on the tier")
+            #expect(f.peek(1) == 101, "\(kind): the refresh reached the tier")
+            #expect(try await f(7) == 70, "\(kind): the stored result reached the tier")
+            #expect(f.stats.sharedHits == 1 && f.stats.missCount == 0, "\(kind): \(f.stats)")
+            let refreshed: Result<Int, F>
+            do throws(F) { refreshed = .success(try await f.refresh(1)) } catch {
+                refreshed = .failure(error)
+            }
+            expectRefresh(refreshed, peeked: f.peek(1), failures: f.stats.refreshFailures, kind)
+            Memo.cache.flush()
+            f.clear()
+            #expect(f.peek(1) != nil, "\(kind): clear is this process's; the tier keeps it")
+        }
+    }
+
+    /// A body that cannot fail refreshes to -1; one that fails keeps 101.
+    private func expectRefresh<F: Error>(
+        _ refreshed: Result<Int, F>, peeked: Int?, failures: Int, _ kind: String
+    ) {
+        switch refreshed {
+        case .success(let value):
+            #expect(value == -1 && peeked == -1 && failures == 0, "\(kind)")
+        case .failure:
+            #expect(F.self != Never.self)
+            #expect(peeked == 101 && failures == 1, "\(kind): a failed refresh keeps the result")
+        }
+    }
+
+    /// The tier's single flight for background refreshes: four processes whose only
+    /// shared store is the tier find the same stale results there, and the advisory lock
+    /// with "take a younger value" makes one refresh per key in all.
+    @Test("four processes with the same stale keys on the tier run one refresh of each")
+    func oneRefreshThroughTheTier() async throws {
+        let database = try await server.makeDatabase()
+        let keys = 12
+        let first = try worker(["refresh", "\(keys)", "0", "1"], database: database)
+        #expect(await first.finish() == 0)
+        #expect(first.computed.count == keys, "\(first.lines)")
+        try await Task.sleep(for: .milliseconds(2_300))  // past `after`: every result stale
+
+        let workers = try (0..<4).map { _ in
+            try worker(["refresh", "\(keys)", "40", "2"], database: database)
+        }
+        var computed: [Int] = []
+        for worker in workers {
+            #expect(await worker.finish() == 0, "\(worker.lines.suffix(5))")
+            #expect(worker.field("returned") == keys, "\(worker.lines.suffix(5))")
+            #expect(worker.field("wrong") == 0, "\(worker.lines.suffix(5))")
+            computed += worker.computed
+        }
+        #expect(computed.sorted() == Array(0..<keys), "one refresh per key: \(computed.sorted())")
     }
 
     // MARK: Sharing

@@ -13,6 +13,13 @@
 //       key's value. Prints `shared S failures F` and, last, `wrong W`.
 //   read HOST PORT DATABASE KEYS [OPTIONS]
 //       Plain lookups of keys 0..<KEYS: `found F missing M wrong W`.
+//   refresh HOST PORT DATABASE KEYS SLEEP_MS GENERATION [OPTIONS]
+//       Calls a handle (`Memo.function`, freshness `.refresh(after: 2 s)`, no directory:
+//       only the tier is shared) over keys 0..<KEYS in an order shuffled by the process
+//       id; the body sleeps SLEEP_MS, prints `computed K` and returns
+//       `K * 1000 + GENERATION`. Waits for its background refreshes, flushes, and prints
+//       `returned R` (calls that returned a value of some generation of their key) and,
+//       last, `wrong W`.
 //
 // OPTIONS: --signing-key TEXT (its UTF-8 bytes), --timeout-ms N.
 #if canImport(Glibc)
@@ -53,14 +60,15 @@ if let index = arguments.firstIndex(of: "--timeout-ms"), index + 1 < arguments.c
     arguments.removeSubrange(index...(index + 1))
 }
 guard arguments.count >= 5, let port = Int(arguments[2]), let keys = Int(arguments[4]) else {
-    fail("usage: memo-fleet-worker compute|read HOST PORT DATABASE KEYS [SLEEP_MS] [OPTIONS]")
+    fail("usage: memo-fleet-worker compute|read|refresh HOST PORT DATABASE KEYS [SLEEP_MS [GENERATION]] [OPTIONS]")
 }
 let tier = try await PostgresTier(
     host: arguments[1], port: port, username: "postgres", database: arguments[3],
     signingKey: signingKey, timeout: timeout)
 var configuration = CacheConfiguration()
 configuration.sharedTier = tier
-let cache = try SpillingCache(configuration)
+if arguments[0] == "refresh" { try Memo.configure(configuration) }
+let cache = arguments[0] == "refresh" ? Memo.cache : try SpillingCache(configuration)
 
 switch arguments[0] {
 case "compute":
@@ -92,6 +100,27 @@ case "read":
         }
     }
     emit("found \(found) missing \(missing) wrong \(wrong)")
+case "refresh":
+    guard arguments.count >= 7, let sleepMilliseconds = Int(arguments[5]),
+        let generation = Int(arguments[6])
+    else { fail("refresh needs SLEEP_MS and GENERATION") }
+    let handle = Memo.function(name: "fleet.refresh", freshness: .refresh(after: .seconds(2))) {
+        (i: Int) -> Int in
+        usleep(UInt32(sleepMilliseconds * 1000))
+        emit("computed \(i)")
+        return i * 1_000 + generation
+    }
+    var order = Array(0..<keys)
+    var generator = SystemRandomNumberGenerator()
+    order.shuffle(using: &generator)
+    var (returned, wrong) = (0, 0)
+    for i in order {
+        if handle(i) / 1_000 == i { returned += 1 } else { wrong += 1 }
+    }
+    await Memo.waitForBackgroundWork()
+    cache.flush()
+    emit("returned \(returned)")
+    emit("wrong \(wrong)")
 default:
     fail("unknown subcommand \(arguments[0])")
 }
