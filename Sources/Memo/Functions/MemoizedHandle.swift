@@ -2,9 +2,8 @@
 /// `Memo.function(name:version:freshness:_:)`.
 ///
 /// Call it as the closure `Memo.memoized` returns; a handle and a closure of the same
-/// name and version share results (`Memo.memoized(name:version:)` with the same name is
-/// the handle's plain closure: a `closure` property crashes Swift 6.3's compiler where a
-/// caller uses it, in the reabstraction of a typed-throws closure over a parameter pack). `Failure` is the body's error type (`Never` for a
+/// name and version share results, and `closure` is the handle as a plain closure.
+/// `Failure` is the body's error type (`Never` for a
 /// body that cannot throw: then neither the call nor ``refresh(_:)`` throws).
 public struct MemoizedHandle<each Argument: StableHashable & Sendable, Result: Spillable, Failure: Error>:
     Sendable

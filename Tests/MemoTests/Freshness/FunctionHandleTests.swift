@@ -116,6 +116,43 @@ struct FunctionHandleTests {
         }
     }
 
+    @Test("closure is the handle as a plain closure, of each body kind")
+    func closures() async throws {
+        try await withIsolatedMemo { _ async throws in
+            let runs = Computations()
+            let sum = Memo.function(name: "sum") { (x: Int, y: Int) -> Int in
+                (try? runs.compute(x + y)) ?? -1
+            }
+            let plain: @Sendable (Int, Int) -> Int = sum.closure
+            #expect([(1, 2), (1, 2), (3, 4)].map(plain) == [3, 3, 7])
+            #expect(sum(1, 2) == 3 && runs.count == 2, "the closure's results are the handle's")
+
+            let next = Memo.function(name: "next") { (x: Int) throws(ComputationFailure) -> Int in
+                try runs.compute(x)
+            }
+            let throwing: @Sendable (Int) throws -> Int = next.closure
+            #expect(try throwing(10) == 10 && next.peek(10) == 10)
+            runs.setFailing(true)
+            #expect(throws: ComputationFailure.self) { try throwing(11) }
+
+            runs.setFailing(false)
+            let slow = Memo.function(name: "slow") { (x: Int) async -> Int in
+                (try? runs.compute(x)) ?? -1
+            }
+            let asyncClosure: @Sendable (Int) async -> Int = slow.closure
+            #expect(await asyncClosure(5) == 5 && slow.peek(5) == 5)
+
+            let slowFailing = Memo.function(name: "slowFailing") {
+                (x: Int, tag: String) async throws(ComputationFailure) -> String in
+                "\(tag)\(try runs.compute(x))"
+            }
+            let asyncThrowing: @Sendable (Int, String) async throws -> String = slowFailing.closure
+            #expect(try await asyncThrowing(6, "v") == "v6")
+            #expect(slowFailing.peek(6, "v") == "v6")
+            #expect(runs.count == 6)
+        }
+    }
+
     @Test("peek and invalidate reach results spilled to disk")
     func spilledResults() throws {
         var configuration = isolatedConfiguration()
