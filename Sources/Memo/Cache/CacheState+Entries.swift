@@ -41,7 +41,7 @@ extension CacheState {
         let node = nodes[slot]
         switch node.tier {
         case .memory:
-            memoryList.remove(slot, in: &nodes)
+            removeFromMemory(slot)
             dischargeMemory(slot)
             if node.file == .kept {
                 dischargeFile(slot)
@@ -107,6 +107,13 @@ extension CacheState {
     /// (independent loads, which the processor overlaps), and the relinking then finds
     /// them in cache. (`warmth` only keeps those loads from being optimized away.)
     mutating func applyTouches(_ slots: [Int32]) {
+        guard quotas.isEmpty else {
+            // Memory entries are in several lists: the plain way.
+            for slot in slots where nodes[Int(slot)].tier != .free {
+                touch(Int(slot), inMemory: nodes[Int(slot)].tier == .memory)
+            }
+            return
+        }
         if nodes.count >= Self.warmingThreshold {
             var sink: Int32 = 0
             for slot in slots { sink ^= nodes[Int(slot)].previous ^ nodes[Int(slot)].next }
@@ -151,8 +158,8 @@ extension CacheState {
         clock += 1
         nodes[slot].lastAccess = clock
         if inMemory {
-            memoryList.remove(slot, in: &nodes)
-            memoryList.append(slot, in: &nodes)
+            removeFromMemory(slot)
+            appendToMemory(slot)
         } else {
             diskList.remove(slot, in: &nodes)
             diskList.append(slot, in: &nodes)

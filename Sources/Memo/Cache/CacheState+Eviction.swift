@@ -1,7 +1,8 @@
 /// The eviction policy: one recency order for the whole cache.
 ///
-/// - Memory: while the memory charge exceeds `maxMemory`, the least recently used memory
-///   entry leaves memory: an expired one is dropped; one whose file is kept goes to disk
+/// - Memory: while a function's memory charge exceeds its quota, its least recently used
+///   memory entry leaves memory (`CacheState+Quotas.swift`); then, while the memory charge
+///   exceeds `maxMemory`, the least recently used memory entry leaves memory: an expired one is dropped; one whose file is kept goes to disk
 ///   without a write; one whose file is being written waits for that write; any other is
 ///   spilled to a new file.
 /// - Disk: while spill files exceed `maxDisk`, the least recently used file of an entry
@@ -17,8 +18,11 @@ extension CacheState {
         now: Duration, removals: inout [UInt64: CacheKey]
     ) -> [SpillJob] {
         var jobs: [SpillJob] = []
-        while stats.memoryBytes > maxMemory, memoryList.head >= 0 {
-            let slot = memoryList.head
+        while true {
+            // A function past its quota spills its own first; then the cache's oldest.
+            var slot = overQuotaMemoryEntry()
+            if slot < 0, stats.memoryBytes > maxMemory { slot = leastRecentMemoryEntry() }
+            guard slot >= 0 else { break }
             guard nodes[slot].tier == .memory else {
                 preconditionFailure("a node in the memory list is not in memory")
             }
@@ -28,7 +32,7 @@ extension CacheState {
                 removeEntry(at: slot, into: &removals)
                 continue
             }
-            memoryList.remove(slot, in: &nodes)
+            removeFromMemory(slot)
             dischargeMemory(slot)
             switch nodes[slot].file {
             case .kept:

@@ -27,7 +27,7 @@ extension CacheState {
             return false
         }
         recordHit(fromDisk: true)
-        if nodes[slot].charge <= maxMemory {
+        if nodes[slot].charge <= memoryLimit(ofFunction: nodes[slot].function) {
             // Back to memory; the file stays, so leaving memory again writes nothing.
             diskList.remove(slot, in: &nodes)
             dischargeDiskEntry()
@@ -37,7 +37,7 @@ extension CacheState {
             changeKeptFiles(by: 1)
             clock += 1
             nodes[slot].lastAccess = clock
-            memoryList.append(slot, in: &nodes)
+            appendToMemory(slot)
             chargeMemory(slot)
             jobs += spillVictims(now: now, removals: &removals)
         } else {
@@ -63,12 +63,13 @@ extension CacheState {
         }
         guard slot(of: key) == nil else { return }
         clock += 1
-        let fits = charge <= maxMemory
+        let id = functionID(function)
+        let fits = charge <= memoryLimit(ofFunction: id)
         let node = Node(
             key: key, valueType: ObjectIdentifier(ExistentialValue.heldType(of: value)),
             generation: generation,
             lastAccess: clock, charge: charge, fileBytes: fileBytes, previous: -1, next: -1,
-            position: 0, function: functionID(function), tier: fits ? .memory : .disk,
+            position: 0, function: id, tier: fits ? .memory : .disk,
             file: .kept)
         let slot = allocate(node)
         nodes[slot].position = table.insert(
@@ -83,7 +84,7 @@ extension CacheState {
             chargeDiskEntry()
         } else {
             changeKeptFiles(by: 1)
-            memoryList.append(slot, in: &nodes)
+            appendToMemory(slot)
             chargeMemory(slot)
             jobs += spillVictims(now: now, removals: &removals)
         }

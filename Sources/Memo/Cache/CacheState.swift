@@ -120,6 +120,9 @@ struct CacheState {
     var memoryList = RecencyList()
     /// Writing and disk entries, least recently used first.
     var diskList = RecencyList()
+    /// Functions with a memory quota, by function id, each with its memory entries
+    /// (which are not in `memoryList`; see `CacheState+Quotas.swift`).
+    var quotas: [Int32: MemoryQuota] = [:]
     var clock: UInt64 = 0
     var nextGeneration: UInt64
     /// Every counter and size, except the hits the entry table counted (`stats` adds them).
@@ -212,13 +215,13 @@ struct CacheState {
                 slot: Int32(slot)))
         var jobs: [SpillJob] = []
         if writesEveryValue { jobs.append(job(for: slot, value: value)) }
-        if charge > maxMemory {
+        if charge > memoryLimit(ofFunction: node.function) {
             // Too big for memory at all: straight to disk, never charged to memory.
             nodes[slot].tier = .writing
             insertIntoDiskList(slot)
             if !writesEveryValue { jobs.append(job(for: slot, value: value)) }
         } else {
-            memoryList.append(slot, in: &nodes)
+            appendToMemory(slot)
             chargeMemory(slot)
         }
         jobs += spillVictims(now: now, removals: &removals)
@@ -291,6 +294,7 @@ struct CacheState {
         nodes = []
         freeSlots = []
         memoryList = RecencyList()
+        for id in quotas.keys { quotas[id]!.list = RecencyList() }
         diskList = RecencyList()
         changeKeptFiles(by: -keptFiles)
         forgotten.removeAll()

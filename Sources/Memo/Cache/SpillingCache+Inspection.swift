@@ -20,36 +20,34 @@ extension SpillingCache {
     /// Memory entries then disk entries, each least recently used first.
     package var indexSnapshot: [IndexEntry] {
         withState { state in
-            var entries: [IndexEntry] = []
-            for list in [state.memoryList, state.diskList] {
-                var slot = list.head
-                while slot >= 0 {
-                    let node = state.nodes[slot]
-                    let tier: IndexEntry.Tier
-                    var hasFile = false
-                    switch node.tier {
-                    case .memory:
-                        tier = .memory
-                        hasFile = node.file == .kept
-                    case .writing: tier = .writing
-                    case .disk:
-                        tier = .disk
-                        hasFile = true
-                    case .free:
-                        preconditionFailure("a freed slot in a recency list")
-                    }
-                    entries.append(
-                        IndexEntry(
-                            key: node.key, tier: tier, charge: node.charge,
-                            fileBytes: hasFile ? node.fileBytes : 0,
-                            fileName: hasFile
-                                ? SpillDirectory.fileName(
-                                    for: node.key, generation: node.generation)
-                                : nil))
-                    slot = Int(node.next)
-                }
+            var slots = state.memoryEntriesInOrder
+            var slot = state.diskList.head
+            while slot >= 0 {
+                slots.append(slot)
+                slot = Int(state.nodes[slot].next)
             }
-            return entries
+            return slots.map { slot in
+                let node = state.nodes[slot]
+                let tier: IndexEntry.Tier
+                var hasFile = false
+                switch node.tier {
+                case .memory:
+                    tier = .memory
+                    hasFile = node.file == .kept
+                case .writing: tier = .writing
+                case .disk:
+                    tier = .disk
+                    hasFile = true
+                case .free:
+                    preconditionFailure("a freed slot in a recency list")
+                }
+                return IndexEntry(
+                    key: node.key, tier: tier, charge: node.charge,
+                    fileBytes: hasFile ? node.fileBytes : 0,
+                    fileName: hasFile
+                        ? SpillDirectory.fileName(for: node.key, generation: node.generation)
+                        : nil)
+            }
         }
     }
 }

@@ -97,3 +97,17 @@ extension SpillingCache {
         removeFiles(garbage)
     }
 }
+
+extension SpillingCache {
+    /// Sets (or, with `nil`, lifts) the memory quota of `function`'s results, and spills
+    /// what brings them within it.
+    func setMemoryQuota(_ bytes: Int?, for function: StoredFunction) {
+        let now = self.now
+        let (jobs, removals) = withState { state in
+            var removals: [UInt64: CacheKey] = [:]
+            let jobs = state.setMemoryQuota(bytes, for: function, now: now, removals: &removals)
+            return (jobs, removals)
+        }
+        finish(jobs: jobs, removals: removals)
+    }
+}

@@ -39,7 +39,7 @@ extension MemoizedFunction {
         _ read: (UnsafePointer<any Spillable>) -> Void
     ) -> AgedHit {
         guard window.ages else { return hit(key, type, read) ? .fresh : .miss }
-        let context = Memo.currentContext
+        let context = currentContext
         let cache = context.cache
         guard
             let (stripe, staleness) = cache.memoryHit(
@@ -72,7 +72,7 @@ extension MemoizedFunction {
         _ key: CacheKey, _ type: any Spillable.Type, _ keyAtVersion: (Int) -> CacheKey?,
         accepting: (any Error) -> Bool, _ body: () throws -> any Spillable
     ) throws -> (value: any Spillable, refreshDue: Bool) {
-        let context = Memo.currentContext
+        let context = currentContext
         var computeTime: Duration?
         var outcome = CallOutcome.miss(.newKey)
         let value: any Spillable
@@ -100,7 +100,7 @@ extension MemoizedFunction {
         _ key: CacheKey, _ type: any Spillable.Type, _ keyAtVersion: (Int) -> CacheKey?,
         accepting: (any Error) -> Bool, _ body: () async throws -> any Spillable
     ) async throws -> (value: any Spillable, refreshDue: Bool) {
-        let context = Memo.currentContext
+        let context = currentContext
         var computeTime: Duration?
         var outcome = CallOutcome.miss(.newKey)
         let value: any Spillable
@@ -158,7 +158,7 @@ extension MemoizedFunction {
         _ key: CacheKey, _ type: any Spillable.Type,
         _ body: @escaping @Sendable () throws -> any Spillable
     ) {
-        let context = Memo.currentContext
+        let context = currentContext
         guard case .lead(let flight) = context.cache.beginRefresh(key, background: true) else {
             return
         }
@@ -182,7 +182,7 @@ extension MemoizedFunction {
         _ key: CacheKey, _ type: any Spillable.Type,
         _ body: @escaping @Sendable () async throws -> any Spillable
     ) {
-        let context = Memo.currentContext
+        let context = currentContext
         guard case .lead(let flight) = context.cache.beginRefresh(key, background: true) else {
             return
         }
@@ -207,7 +207,7 @@ extension MemoizedFunction {
         _ key: CacheKey, _ type: any Spillable.Type, accepting: (any Error) -> Bool,
         _ body: () throws -> any Spillable
     ) throws -> any Spillable {
-        let context = Memo.currentContext
+        let context = currentContext
         while true {
             let outcome: SpillingCache.RefreshOutcome
             switch context.cache.beginRefresh(key, background: false) {
@@ -234,7 +234,7 @@ extension MemoizedFunction {
         _ key: CacheKey, _ type: any Spillable.Type, accepting: (any Error) -> Bool,
         _ body: () async throws -> any Spillable
     ) async throws -> any Spillable {
-        let context = Memo.currentContext
+        let context = currentContext
         while true {
             let outcome: SpillingCache.RefreshOutcome
             switch context.cache.beginRefresh(key, background: false) {
@@ -298,7 +298,7 @@ extension MemoizedFunction {
     /// Stores `value` as the result of `key`, as if computed now, and publishes it.
     @usableFromInline
     func store(_ value: any Spillable, forKey key: CacheKey) {
-        Memo.currentContext.cache.storeAndPublish(value, forKey: key, function: stored)
+        currentContext.cache.storeAndPublish(value, forKey: key, function: stored)
     }
 
     /// Removes every result of this function (every version) from memory, disk and the
@@ -311,7 +311,7 @@ extension MemoizedFunction {
     /// This function's figures in the current context.
     @usableFromInline
     var report: FunctionReport {
-        let context = Memo.currentContext
+        let context = currentContext
         return Memo.report(of: record(in: context), in: context)
     }
 }

@@ -28,6 +28,9 @@ final class MemoizedFunction: Sendable {
     private let loggedUnkeyable = Atomic(false)
     /// How its results age (``Freshness``); `.always` for `Memo.memoized`.
     let window: FreshnessWindow
+    /// Its memory quota in bytes (`Memo.function(…, maxMemory:)`), set in each context it
+    /// binds to; `nil` for none.
+    let memoryQuota: Int?
 
     /// A context and this function's record in it.
     final class RecordBinding: Sendable {
@@ -41,7 +44,10 @@ final class MemoizedFunction: Sendable {
     }
 
     @usableFromInline
-    init(identity: String, version: Int, freshness: Freshness = .always) {
+    init(
+        identity: String, version: Int, freshness: Freshness = .always, memoryQuota: Int? = nil
+    ) {
+        self.memoryQuota = memoryQuota
         self.identity = identity
         self.version = version
         self.window = FreshnessWindow(freshness)
@@ -83,7 +89,7 @@ final class MemoizedFunction: Sendable {
     }
 
     private func recordUnkeyable() {
-        let context = Memo.currentContext
+        let context = currentContext
         record(in: context).record(.miss(.unkeyable), computeTime: nil)
         context.cache.countFailure()
         guard !loggedUnkeyable.exchange(true, ordering: .relaxed) else { return }
@@ -91,6 +97,14 @@ final class MemoizedFunction: Sendable {
         context.cache.logger.warning(
             "a call of \(reportName) cannot be keyed, so it runs uncached (logged once)",
             metadata: ["function": "\(reportName)", "error": "\(why)"])
+    }
+
+    /// The current `Memo` context, with this function bound to it first if it has a
+    /// memory quota: the quota is in the cache before the function's first result is.
+    var currentContext: MemoContext {
+        let context = Memo.currentContext
+        if memoryQuota != nil { _ = record(in: context) }
+        return context
     }
 
     func record(in context: MemoContext) -> FunctionRecord {
@@ -107,6 +121,7 @@ final class MemoizedFunction: Sendable {
     /// context other than the last one.
     private func bind(_ context: MemoContext) -> FunctionRecord {
         let record = context.record(for: self)
+        if let memoryQuota { context.cache.setMemoryQuota(memoryQuota, for: stored) }
         bindings.withTrackedLock { bindings in
             let binding: RecordBinding
             if let existing = bindings.first(where: { $0.context === context }) {
@@ -184,7 +199,7 @@ final class MemoizedFunction: Sendable {
         _ key: CacheKey, _ type: any Spillable.Type, _ keyAtVersion: (Int) -> CacheKey?,
         _ body: () -> any Spillable
     ) -> any Spillable {
-        let context = Memo.currentContext
+        let context = currentContext
         var computeTime: Duration?
         var outcome = CallOutcome.miss(.newKey)
         // `body` cannot throw, so a leader's error is never taken: `accepting` is false.
@@ -206,7 +221,7 @@ final class MemoizedFunction: Sendable {
         _ key: CacheKey, _ type: any Spillable.Type, _ keyAtVersion: (Int) -> CacheKey?,
         _ body: () throws -> any Spillable
     ) throws -> any Spillable {
-        let context = Memo.currentContext
+        let context = currentContext
         var computeTime: Duration?
         var outcome = CallOutcome.miss(.newKey)
         defer { record(in: context).record(outcome, computeTime: computeTime) }
@@ -227,7 +242,7 @@ final class MemoizedFunction: Sendable {
         _ key: CacheKey, _ type: any Spillable.Type, _ keyAtVersion: (Int) -> CacheKey?,
         _ body: () async -> any Spillable
     ) async -> any Spillable {
-        let context = Memo.currentContext
+        let context = currentContext
         var computeTime: Duration?
         var outcome = CallOutcome.miss(.newKey)
         let value = try! await context.cache.valueAny(
@@ -249,7 +264,7 @@ final class MemoizedFunction: Sendable {
         _ key: CacheKey, _ type: any Spillable.Type, _ keyAtVersion: (Int) -> CacheKey?,
         _ body: () async throws -> any Spillable
     ) async throws -> any Spillable {
-        let context = Memo.currentContext
+        let context = currentContext
         var computeTime: Duration?
         var outcome = CallOutcome.miss(.newKey)
         defer { record(in: context).record(outcome, computeTime: computeTime) }
