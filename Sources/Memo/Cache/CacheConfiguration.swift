@@ -71,8 +71,25 @@ public struct CacheConfiguration: Sendable {
     /// default) is whatever backend the program bootstrapped, `.off` none at all.
     public var metrics: MetricsDestination = .system
 
+    /// Which spill files go first past `maxDisk`: the least recently used (the default),
+    /// or, with `.costAware`, those cheapest to recompute per byte.
+    public var diskEviction: DiskEviction = .leastRecentlyUsed
+
     /// The defaults: 2 GB of memory, unbounded disk, a private temporary directory.
     public init() {}
+}
+
+/// The order in which results leave the disk tier when it is past `maxDisk`.
+public enum DiskEviction: Sendable, Equatable {
+    /// Least recently used first: exact LRU by bytes, as in memory.
+    case leastRecentlyUsed
+    /// Cheapest to recompute per byte first: GreedyDual-Size-Frequency (Cao and Irani,
+    /// 1997) on each result's measured compute time. Each result on disk has the priority
+    /// `L + uses × computeTime / bytes`, set when it is stored or used; the lowest goes
+    /// first, and `L` rises to each evicted priority, so results not used for a long time
+    /// go in the end however expensive they were. Not yet for persistent directories
+    /// (``CacheConfigurationError/costAwareNotPersistent``).
+    case costAware
 }
 
 /// A configuration the cache cannot run with.
@@ -82,9 +99,17 @@ public enum CacheConfigurationError: Error, Sendable, Equatable, CustomStringCon
     @available(*, deprecated, message: "persistent caches are supported; this is never thrown")
     case persistenceNotSupported
 
+    /// `diskEviction = .costAware` with `persistent = true`: a persistent directory's
+    /// index evicts for the whole directory, by least recent use only, in this release.
+    case costAwareNotPersistent
+
     /// A sentence saying what was wrong and what is accepted.
     public var description: String {
         switch self {
+        case .costAwareNotPersistent:
+            return "diskEviction = .costAware needs a cache of its own spill files: set "
+                + "`persistent = false`, or keep `.leastRecentlyUsed` for a persistent directory"
+
         case .persistenceNotSupported:
             return "persistent caches are not supported yet: set `persistent = false` "
                 + "(spill files then live as long as the process)"

@@ -107,8 +107,9 @@ extension CacheState {
     /// (independent loads, which the processor overlaps), and the relinking then finds
     /// them in cache. (`warmth` only keeps those loads from being optimized away.)
     mutating func applyTouches(_ slots: [Int32]) {
-        guard quotas.isEmpty else {
-            // Memory entries are in several lists: the plain way.
+        guard quotas.isEmpty, !costAware else {
+            // Memory entries are in several lists, or each use sets a priority: the plain
+            // way.
             for slot in slots where nodes[Int(slot)].tier != .free {
                 touch(Int(slot), inMemory: nodes[Int(slot)].tier == .memory)
             }
@@ -157,6 +158,7 @@ extension CacheState {
     mutating func touch(_ slot: Int, inMemory: Bool) {
         clock += 1
         nodes[slot].lastAccess = clock
+        recordUse(slot)
         if inMemory {
             removeFromMemory(slot)
             appendToMemory(slot)

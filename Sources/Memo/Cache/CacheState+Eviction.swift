@@ -63,6 +63,7 @@ extension CacheState {
     /// Deletes least recently used spill files until the disk budget holds.
     mutating func evictForDisk(removals: inout [UInt64: CacheKey]) {
         guard let maxDisk else { return }
+        if costAware { return evictForDiskByCost(maxDisk: maxDisk, removals: &removals) }
         var slot = diskList.head
         while stats.diskBytes > maxDisk, slot >= 0 {
             let next = Int(nodes[slot].next)

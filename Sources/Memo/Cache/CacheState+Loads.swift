@@ -37,6 +37,7 @@ extension CacheState {
             changeKeptFiles(by: 1)
             clock += 1
             nodes[slot].lastAccess = clock
+            recordUse(slot)
             appendToMemory(slot)
             chargeMemory(slot)
             jobs += spillVictims(now: now, removals: &removals)
@@ -72,6 +73,7 @@ extension CacheState {
             position: 0, function: id, tier: fits ? .memory : .disk,
             file: .kept)
         let slot = allocate(node)
+        setPriority(slot)
         nodes[slot].position = table.insert(
             key,
             EntryTable.Entry(

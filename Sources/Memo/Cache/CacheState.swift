@@ -70,6 +70,11 @@ struct CacheState {
         var tier: Tier
         /// For a memory entry: whether its file exists. Disk entries always have one.
         var file: FileState
+        /// Uses since stored (1 at first; counted only for cost-aware eviction).
+        var uses: UInt16 = 1
+        /// What computing the value cost, in microseconds of the cache's clock (0: not
+        /// known, as for a value from the shared tier). Fits the node's padding.
+        var cost: UInt32 = 0
     }
 
     /// A value to write to its spill file, outside the lock.
@@ -108,6 +113,12 @@ struct CacheState {
     let timeToLive: Duration?
     /// Whether every stored value is written to disk at once (a persistent directory).
     let writesEveryValue: Bool
+    /// Whether the disk budget evicts by cost (`CacheState+CostAware.swift`), not by
+    /// recency.
+    let costAware: Bool
+    /// Cost-aware eviction's inflation `L`, and each slot's priority (kept only then).
+    var inflation = 0.0
+    var priorities: [Double] = []
     /// Whether a flight's leader counts its own miss, after looking in the persistent
     /// directory and the shared tier (where it may find the value after all).
     var leaderCountsMiss: Bool
@@ -161,8 +172,9 @@ struct CacheState {
 
     init(
         maxMemory: Int, maxDisk: Int?, timeToLive: Duration?, writesEveryValue: Bool = false,
-        firstGeneration: UInt64 = 0, table: EntryTable = EntryTable()
+        firstGeneration: UInt64 = 0, table: EntryTable = EntryTable(), costAware: Bool = false
     ) {
+        self.costAware = costAware
         self.table = table
         self.maxMemory = maxMemory
         self.maxDisk = maxDisk
@@ -181,7 +193,8 @@ struct CacheState {
     /// comes from a tier that knows its age.
     mutating func store(
         _ value: any Spillable, charge: Int, forKey key: CacheKey,
-        function: StoredFunction = .none, now: Duration, storedAt: Duration? = nil
+        function: StoredFunction = .none, now: Duration, storedAt: Duration? = nil,
+        cost: Duration = .zero
     ) -> (jobs: [SpillJob], removals: [UInt64: CacheKey]) {
         var removals: [UInt64: CacheKey] = [:]
         if let slot = slot(of: key) {
@@ -205,8 +218,9 @@ struct CacheState {
             generation: nextGeneration,
             lastAccess: clock, charge: charge, fileBytes: 0, previous: -1, next: -1,
             position: 0, function: functionID(function), tier: .memory,
-            file: writesEveryValue ? .pending : .none)
+            file: writesEveryValue ? .pending : .none, cost: Self.costMicroseconds(cost))
         let slot = allocate(node)
+        setPriority(slot)
         nodes[slot].position = table.insert(
             key,
             EntryTable.Entry(

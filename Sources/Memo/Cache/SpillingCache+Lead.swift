@@ -14,6 +14,9 @@ extension SpillingCache {
         let holdsDirectoryLock: Bool
         /// The shared tier's lock on computing the key (single flight across machines).
         let sharedLock: (any SharedTierLock)?
+        /// When the leader started to compute, on the cache's clock: its value's cost is
+        /// the time from then to ``completeLead(_:with:)``.
+        var startedAt: Duration = .zero
     }
 
     /// How a leader's look behind memory ended.
@@ -40,7 +43,7 @@ extension SpillingCache {
             return .compute(
                 Lead(
                     key: key, function: function, flight: flight, reason: reason,
-                    holdsDirectoryLock: false, sharedLock: nil))
+                    holdsDirectoryLock: false, sharedLock: nil, startedAt: now))
         }
         switch behindMemory(
             key, type: type, function: function, leading: true, usableFor: usableFor)
@@ -56,7 +59,8 @@ extension SpillingCache {
             return .compute(
                 Lead(
                     key: key, function: function, flight: flight, reason: reason,
-                    holdsDirectoryLock: holdsDirectoryLock, sharedLock: sharedLock))
+                    holdsDirectoryLock: holdsDirectoryLock, sharedLock: sharedLock,
+                    startedAt: now))
         }
     }
 
@@ -69,7 +73,7 @@ extension SpillingCache {
         case .success(let value):
             storeAny(
                 value, forKey: lead.key, function: lead.function, ending: lead.flight,
-                handingLock: lead.holdsDirectoryLock)
+                handingLock: lead.holdsDirectoryLock, cost: now - lead.startedAt)
             shared?.publish(
                 value, forKey: lead.key, function: lead.function, releasing: lead.sharedLock)
         case .failure(let error):

@@ -20,10 +20,11 @@ extension SpillingCache {
     ///     on the key then finds the value, and the caller does not wait for the disk.
     ///   - storedAt: when the value was computed, on the cache's clock, if not now (a
     ///     value from the shared tier keeps its age).
+    ///   - cost: what computing it took, on the cache's clock (cost-aware eviction).
     func storeAny(
         _ value: any Spillable, forKey key: CacheKey, function: StoredFunction = .none,
         from source: StoreSource = .caller, ending flight: Flight? = nil,
-        handingLock: Bool = false, storedAt: Duration? = nil
+        handingLock: Bool = false, storedAt: Duration? = nil, cost: Duration = .zero
     ) {
         let charge = value.memoryCost + Self.entryOverhead
         let now = self.now
@@ -32,7 +33,7 @@ extension SpillingCache {
             if source == .sharedTier { state.recordSharedHit() }
             return state.store(
                 value, charge: charge, forKey: key, function: function, now: now,
-                storedAt: storedAt)
+                storedAt: storedAt, cost: cost)
         }
         flight?.finish(.success(value))
         finish(jobs: jobs, removals: removals, releasingLockOf: handingLock ? key : nil)

@@ -56,10 +56,14 @@ public final class SpillingCache: Sendable {
     /// opens (or creates) the directory's index and removes temporary files left by
     /// processes that died.
     ///
-    /// - Throws: ``SpillDirectoryError`` when the directory is a symbolic link, not a
+    /// - Throws: ``CacheConfigurationError`` for a configuration it cannot run with;
+    ///   ``SpillDirectoryError`` when the directory is a symbolic link, not a
     ///   directory, belongs to another user or cannot be created; ``SpillIndexError`` when
     ///   a persistent directory's index is from a newer release or cannot be opened.
     public init(_ configuration: CacheConfiguration = CacheConfiguration()) throws {
+        if configuration.persistent, configuration.diskEviction == .costAware {
+            throw CacheConfigurationError.costAwareNotPersistent
+        }
         self.configuration = configuration
         self.fileSystem = configuration.fileSystem
         self.clock = configuration.clock
@@ -81,7 +85,8 @@ public final class SpillingCache: Sendable {
         } else {
             var state = CacheState(
                 maxMemory: configuration.maxMemory.bytes, maxDisk: configuration.maxDisk?.bytes,
-                timeToLive: configuration.timeToLive, table: table)
+                timeToLive: configuration.timeToLive, table: table,
+                costAware: configuration.diskEviction == .costAware)
             state.reportsMetrics = metrics != nil
             state.leaderCountsMiss = configuration.sharedTier != nil
             state.metricEvents.sizesChanged = metrics != nil

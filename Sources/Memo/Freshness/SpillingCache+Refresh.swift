@@ -114,7 +114,7 @@ extension SpillingCache {
         return .compute(
             Lead(
                 key: key, function: function, flight: flight, reason: .expired,
-                holdsDirectoryLock: holdsDirectoryLock, sharedLock: sharedLock))
+                holdsDirectoryLock: holdsDirectoryLock, sharedLock: sharedLock, startedAt: now))
     }
 
     /// Stores a refresh's value (or ends its flight with its error, and holds the next
