@@ -2,9 +2,9 @@
 ///
 /// - Memory: while a function's memory charge exceeds its quota, its least recently used
 ///   memory entry leaves memory (`CacheState+Quotas.swift`); then, while the memory charge
-///   exceeds `maxMemory`, the least recently used memory entry leaves memory: an expired one is dropped; one whose file is kept goes to disk
-///   without a write; one whose file is being written waits for that write; any other is
-///   spilled to a new file.
+///   exceeds `maxMemory`, the least recently used memory entry leaves memory. An expired
+///   one is dropped; one whose file is kept goes to disk without a write; one whose file
+///   is being written waits for that write; any other is spilled to a new file.
 /// - Disk: while spill files exceed `maxDisk`, the least recently used file of an entry
 ///   held only on disk is deleted (an eviction). Files still being written are not
 ///   candidates; files kept for values in memory count against the budget but never

@@ -13,49 +13,30 @@ extension CacheState {
         var list = RecencyList()
     }
 
-    /// Sets (or, with `nil`, lifts) the quota of `function`, moving its memory entries to
-    /// its own list (or back), in order. Returns the spills that bring it within.
+    /// Sets the quota of `function`; the first time, its memory entries move to a list of
+    /// their own, in order. Returns the spills that bring it within.
     mutating func setMemoryQuota(
-        _ bytes: Int?, for function: StoredFunction, now: Duration,
+        _ bytes: Int, for function: StoredFunction, now: Duration,
         removals: inout [UInt64: CacheKey]
     ) -> [SpillJob] {
         let id = functionID(function)
-        if let bytes {
-            if quotas[id] != nil {
-                quotas[id]!.bytes = bytes
-            } else {
-                quotas[id] = MemoryQuota(bytes: bytes)
-                moveMemoryEntries(of: id, toQuotaList: true)
+        if quotas[id] != nil {
+            quotas[id]!.bytes = bytes
+        } else {
+            var moving: [Int] = []
+            var slot = memoryList.head
+            while slot >= 0 {
+                if nodes[slot].function == id { moving.append(slot) }
+                slot = Int(nodes[slot].next)
             }
-        } else if quotas[id] != nil {
-            moveMemoryEntries(of: id, toQuotaList: false)
-            quotas[id] = nil
+            var quota = MemoryQuota(bytes: bytes)
+            for slot in moving {
+                memoryList.remove(slot, in: &nodes)
+                quota.list.append(slot, in: &nodes)
+            }
+            quotas[id] = quota
         }
         return spillVictims(now: now, removals: &removals)
-    }
-
-    /// Moves the memory entries of function `id` between `memoryList` and its quota's
-    /// list, keeping their order; the lists are merged by `lastAccess` on the way back.
-    private mutating func moveMemoryEntries(of id: Int32, toQuotaList: Bool) {
-        var moving: [Int] = []
-        var slot = toQuotaList ? memoryList.head : quotas[id]!.list.head
-        while slot >= 0 {
-            if nodes[slot].function == id { moving.append(slot) }
-            slot = Int(nodes[slot].next)
-        }
-        for slot in moving {
-            if toQuotaList {
-                memoryList.remove(slot, in: &nodes)
-                quotas[id]!.list.append(slot, in: &nodes)
-            } else {
-                quotas[id]!.list.remove(slot, in: &nodes)
-                var anchor = memoryList.tail
-                while anchor >= 0, nodes[anchor].lastAccess > nodes[slot].lastAccess {
-                    anchor = Int(nodes[anchor].previous)
-                }
-                memoryList.insert(slot, after: anchor, in: &nodes)
-            }
-        }
     }
 
     /// The most an entry of function `id` may cost in memory: the cache's budget, or

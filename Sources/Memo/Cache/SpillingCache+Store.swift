@@ -100,9 +100,9 @@ extension SpillingCache {
 }
 
 extension SpillingCache {
-    /// Sets (or, with `nil`, lifts) the memory quota of `function`'s results, and spills
-    /// what brings them within it.
-    func setMemoryQuota(_ bytes: Int?, for function: StoredFunction) {
+    /// Sets the memory quota of `function`'s results, and spills what brings them within
+    /// it.
+    func setMemoryQuota(_ bytes: Int, for function: StoredFunction) {
         let now = self.now
         let (jobs, removals) = withState { state in
             var removals: [UInt64: CacheKey] = [:]

@@ -36,7 +36,8 @@ extension Memo {
         _ body: @escaping @Sendable (repeat each Argument) throws(Failure) -> Result
     ) -> MemoizedHandle<repeat each Argument, Result, Failure> {
         MemoizedHandle(
-            function: makeFunction(name ?? "\(fileID):\(line)", version, freshness, maxMemory), body: body)
+            function: makeFunction(name ?? "\(fileID):\(line)", version, freshness, maxMemory),
+            body: body)
     }
 
     /// The async form: the handle's calls, and its refreshes, are `async`; background
@@ -50,7 +51,8 @@ extension Memo {
         _ body: @escaping @Sendable (repeat each Argument) async throws(Failure) -> Result
     ) -> AsyncMemoizedHandle<repeat each Argument, Result, Failure> {
         AsyncMemoizedHandle(
-            function: makeFunction(name ?? "\(fileID):\(line)", version, freshness, maxMemory), body: body)
+            function: makeFunction(name ?? "\(fileID):\(line)", version, freshness, maxMemory),
+            body: body)
     }
 
     /// The function of a handle, once its freshness is checked.

@@ -39,7 +39,7 @@ extension MemoizedFunction {
         _ read: (UnsafePointer<any Spillable>) -> Void
     ) -> AgedHit {
         guard window.ages else { return hit(key, type, read) ? .fresh : .miss }
-        let context = currentContext
+        let context = Memo.currentContext
         let cache = context.cache
         guard
             let (stripe, staleness) = cache.memoryHit(
@@ -311,7 +311,7 @@ extension MemoizedFunction {
     /// This function's figures in the current context.
     @usableFromInline
     var report: FunctionReport {
-        let context = currentContext
+        let context = Memo.currentContext
         return Memo.report(of: record(in: context), in: context)
     }
 }

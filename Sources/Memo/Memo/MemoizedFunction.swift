@@ -89,7 +89,7 @@ final class MemoizedFunction: Sendable {
     }
 
     private func recordUnkeyable() {
-        let context = currentContext
+        let context = Memo.currentContext
         record(in: context).record(.miss(.unkeyable), computeTime: nil)
         context.cache.countFailure()
         guard !loggedUnkeyable.exchange(true, ordering: .relaxed) else { return }
