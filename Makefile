@@ -29,10 +29,11 @@ build: deps
 # Everything is built first (tests and products): the key tests run memo-demo as a
 # second process. The tests run beside a throwaway PostgreSQL server (the shared tier's
 # tests; Scripts/throwaway-postgres.sh installs Debian's postgresql when root and missing,
-# and stops the server when the tests end, pass or fail).
+# and stops the server when the tests end, pass or fail). The suites that bound a wall-clock
+# time run alone after the rest (Scripts/run-tests.sh).
 test: deps
 	$(SWIFT) build --build-tests
-	Scripts/throwaway-postgres.sh run Scripts/watchdog.sh $(TEST_LIMIT) $(SWIFT) test --skip-build
+	Scripts/throwaway-postgres.sh run Scripts/watchdog.sh $(TEST_LIMIT) Scripts/run-tests.sh $(SWIFT) --skip-build
 
 # The demo fills a persistent cache in DEMO_DIR (emptied first, so the run starts cold),
 # then shows it with the `memo` tool.
@@ -84,7 +85,7 @@ bench: deps
 tsan: deps
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path $(TSAN_SCRATCH)
 	Scripts/throwaway-postgres.sh run Scripts/watchdog.sh $(TEST_LIMIT) \
-	    $(SWIFT) test --skip-build --sanitize=thread --scratch-path $(TSAN_SCRATCH)
+	    Scripts/run-tests.sh $(SWIFT) --skip-build --sanitize=thread --scratch-path $(TSAN_SCRATCH)
 
 # The DocC catalogs of Memo, MemoTesting and MemoPostgres (swift-docc-plugin); any warning
 # fails.

@@ -34,8 +34,13 @@ public final class InMemorySharedTier: SharedTier {
     /// A tier whose callers wait at most `timeout` per call, and `computationWait` for
     /// another cache computing the same key; the ages of its values are measured on
     /// `clock` (give the caches' ``TestClock`` to drive them).
+    ///
+    /// The default timeout is long for a tier in memory on purpose: a test that is not about
+    /// timeouts must not see one because its machine is busy (a parallel test run on two
+    /// cores can stall a call for seconds, and one timed-out call pauses the tier). A test
+    /// of timeouts gives its own, with ``setLatency(_:)``.
     public init(
-        timeout: Duration = .seconds(1), computationWait: Duration = .seconds(30),
+        timeout: Duration = .seconds(10), computationWait: Duration = .seconds(30),
         clock: any CacheClock = SystemCacheClock()
     ) {
         self.timeout = timeout
