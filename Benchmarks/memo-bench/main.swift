@@ -103,6 +103,7 @@ scenario("16b key of a Codable 8 MiB") { Scenarios.codableLargeKey() }
 try scenario("16c memoized hit, Codable arg") { try Scenarios.codableMemoizedHit() }
 try scenario("17 handle hit") { try Scenarios.handleHit() }
 try scenario("17b stale hit") { try Scenarios.staleHit() }
+try scenario("18 cost-aware recompute") { try Scenarios.costAwareTrace() }
 try scenarios("14 overwrites behind a slow disk") {
     try Scenarios.overwritesBehindSlowDisk(directory: scratch)
 }

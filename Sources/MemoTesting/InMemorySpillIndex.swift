@@ -24,9 +24,21 @@ public final class InMemorySpillIndex: SpillIndex, ComputationLocking {
         var clock: UInt64 = 0
         var bytes = 0
         var reservations: [String: Int32] = [:]
+        /// Each entry's GreedyDual-Size-Frequency priority, set at its insert and touches.
+        var priorities: [CacheKey: Double] = [:]
+        /// The inflation `L`: the priority of the last entry evicted by cost.
+        var inflation = 0.0
+
+        /// `L + uses × cost / size`, in microseconds per byte, as the SQLite index has it.
+        func priority(of entry: SpillIndexEntry) -> Double {
+            let cost = Double(max(0, entry.cost.components.seconds * 1_000_000
+                + entry.cost.components.attoseconds / 1_000_000_000_000))
+            return inflation + Double(entry.uses) * cost / Double(max(entry.size, 1))
+        }
 
         mutating func delete(_ key: CacheKey) -> SpillIndexEntry? {
             guard let old = entries.removeValue(forKey: key) else { return nil }
+            priorities[key] = nil
             bytes -= old.size
             return old
         }
@@ -40,13 +52,19 @@ public final class InMemorySpillIndex: SpillIndex, ComputationLocking {
                 }
                 clock += 1
                 entry.recency = clock
+                entry.uses = max(entry.uses, 1)
+                entry.cost = .microseconds(entry.cost.components.seconds * 1_000_000
+                    + entry.cost.components.attoseconds / 1_000_000_000_000)
                 entries[entry.key] = entry
+                priorities[entry.key] = priority(of: entry)
                 bytes += entry.size
             case .touch(let key, let fileName, let time):
                 clock += 1
                 if entries[key]?.fileName == fileName {
                     entries[key]!.recency = clock
                     entries[key]!.lastUsedAt = time
+                    entries[key]!.uses += 1
+                    priorities[key] = priority(of: entries[key]!)
                 }
             case .remove(let key, let fileName):
                 guard let old = entries[key], fileName == nil || fileName == old.fileName else { return }
@@ -70,6 +88,23 @@ public final class InMemorySpillIndex: SpillIndex, ComputationLocking {
             var evicted: [SpillIndexEntry] = []
             for entry in entries.values.sorted(by: { $0.recency < $1.recency }) {
                 guard bytes > maxBytes else { break }
+                _ = delete(entry.key)
+                evicted.append(entry)
+            }
+            return evicted
+        }
+
+        /// Deletes the entries of lowest priority (of equal ones, the least recently used)
+        /// while the total exceeds `maxBytes`, raising the inflation to each one's.
+        mutating func evictByCost(toFit maxBytes: Int) -> [SpillIndexEntry] {
+            guard bytes > maxBytes else { return [] }
+            let order = entries.values.sorted {
+                (priorities[$0.key] ?? 0, $0.recency) < (priorities[$1.key] ?? 0, $1.recency)
+            }
+            var evicted: [SpillIndexEntry] = []
+            for entry in order {
+                guard bytes > maxBytes else { break }
+                inflation = max(inflation, priorities[entry.key] ?? 0)
                 _ = delete(entry.key)
                 evicted.append(entry)
             }
@@ -124,6 +159,12 @@ public final class InMemorySpillIndex: SpillIndex, ComputationLocking {
     public func apply(_ changes: [SpillIndexChange], maxBytes: Int?, owner: Int32) throws
         -> SpillIndexOutcome
     {
+        try apply(changes, maxBytes: maxBytes, eviction: .leastRecentlyUsed, owner: owner)
+    }
+
+    public func apply(
+        _ changes: [SpillIndexChange], maxBytes: Int?, eviction: DiskEviction, owner: Int32
+    ) throws -> SpillIndexOutcome {
         try state.withTrackedLock { state in
             guard !state.refusesWrites else {
                 throw SpillIndexError.writeFailed("the in-memory index refuses writes")
@@ -132,7 +173,13 @@ public final class InMemorySpillIndex: SpillIndex, ComputationLocking {
             var tables = state.current
             var obsolete: [String] = []
             for change in changes { tables.apply(change, obsolete: &obsolete) }
-            let evicted = maxBytes.map { tables.evict(toFit: $0) } ?? []
+            var evicted: [SpillIndexEntry] = []
+            if let maxBytes {
+                switch eviction {
+                case .leastRecentlyUsed: evicted = tables.evict(toFit: maxBytes)
+                case .costAware: evicted = tables.evictByCost(toFit: maxBytes)
+                }
+            }
             for file in obsolete + evicted.map(\.fileName) { tables.reservations[file] = owner }
             state.current = tables
             return SpillIndexOutcome(

@@ -13,8 +13,10 @@ struct StatsCommand: ParsableCommand {
 
             --json prints {"directory", "entries", "bytes", "oldestUse", "newestUse", \
             "functions": {NAME: {"entries", "bytes", "versions", "oldestUse", \
-            "newestUse"}}}; times are ISO 8601 in UTC, null when there is no entry; \
-            values stored without a function have the name "".
+            "newestUse", "computeSeconds"}}}; times are ISO 8601 in UTC, null when there \
+            is no entry; values stored without a function have the name "". COMPUTE \
+            (computeSeconds) is the compute time the function's entries hold: what \
+            recomputing them all would cost, as measured when each was stored.
 
             Example:
               memo stats ~/.cache/memo --json
@@ -30,6 +32,7 @@ struct StatsCommand: ParsableCommand {
         var versions: [Int]
         var oldestUse: String
         var newestUse: String
+        var computeSeconds: Double
     }
 
     /// The JSON of `memo stats --json`.
@@ -70,7 +73,9 @@ struct StatsCommand: ParsableCommand {
                 records[summary.function] = FunctionRecord(
                     entries: summary.entries, bytes: summary.bytes, versions: summary.versions,
                     oldestUse: JSONOutput.timestamp(summary.oldestUse),
-                    newestUse: JSONOutput.timestamp(summary.newestUse))
+                    newestUse: JSONOutput.timestamp(summary.newestUse),
+                    computeSeconds: Double(summary.computeTime.components.seconds)
+                        + Double(summary.computeTime.components.attoseconds) / 1e18)
             }
             try JSONOutput.print(
                 Record(
@@ -94,12 +99,14 @@ struct StatsCommand: ParsableCommand {
         var table = TextTable([
             .init(heading: "FUNCTION"), .init(heading: "VERSIONS"),
             .init(heading: "ENTRIES", alignRight: true), .init(heading: "SIZE", alignRight: true),
+            .init(heading: "COMPUTE", alignRight: true),
             .init(heading: "OLDEST USE"), .init(heading: "NEWEST USE"),
         ])
         for function in functions {
             table.append([
                 function.displayName, function.versions.map(String.init).joined(separator: ","),
                 HumanFormat.count(function.entries), HumanFormat.size(function.bytes),
+                HumanFormat.computeTime(function.computeTime),
                 HumanFormat.relative(function.oldestUse, now: now),
                 HumanFormat.relative(function.newestUse, now: now),
             ])

@@ -14,9 +14,18 @@ import Testing
 struct PostgresTierTests {
     var server: TestServer { TestServer.current! }
 
-    private func worker(_ arguments: [String], database: String) throws -> FleetWorker {
-        try FleetWorker(
-            [arguments[0], server.host, "\(server.port)", database] + arguments.dropFirst())
+    /// A `memo-fleet-worker` on `database`. Its tier calls time out after `timeout`: long by
+    /// default, because a test of sharing must not see a busy machine (two cores, under
+    /// ThreadSanitizer) as a slow tier, which each worker would answer by computing alone
+    /// (59 computations of 50 keys once, in CI). The tests of timeouts give their own.
+    private func worker(
+        _ arguments: [String], database: String, timeout: Duration = .seconds(10)
+    ) throws -> FleetWorker {
+        let milliseconds = timeout.components.seconds * 1_000
+            + timeout.components.attoseconds / 1_000_000_000_000_000
+        return try FleetWorker(
+            [arguments[0], server.host, "\(server.port)", database] + arguments.dropFirst()
+                + ["--timeout-ms", "\(milliseconds)"])
     }
 
     private func tier(
@@ -262,13 +271,13 @@ struct PostgresTierTests {
     @Test("a leader killed while computing is taken over by a waiter")
     func killedLeader() async throws {
         let database = try await server.makeDatabase()
-        let leader = try worker(["compute", "1", "10000"], database: database)
+        let leader = try worker(["compute", "1", "10000"], database: database, timeout: .seconds(1))
         let deadline = ContinuousClock.now + .seconds(20)
         while leader.computed.isEmpty, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
         try #require(leader.computed == [0], "the leader started computing")
-        let waiter = try worker(["compute", "1", "10"], database: database)
+        let waiter = try worker(["compute", "1", "10"], database: database, timeout: .seconds(1))
         try await Task.sleep(for: .milliseconds(2_000))
         #expect(
             waiter.computed.isEmpty,

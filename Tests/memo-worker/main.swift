@@ -42,6 +42,12 @@
 //       `found F wrong W missing M`, then `dangling D`: index rows naming a missing file
 //       (counted before the reads, which remove such rows).
 //
+//   costly DIR FIRST COUNT SLEEP_MS MAXDISK EVICTION
+//       Get-or-compute over keys FIRST..<FIRST+COUNT, in order, with
+//       `diskEviction` EVICTION (`lru` or `cost`); the body sleeps SLEEP_MS (the value's
+//       compute cost, on the system clock) and returns `costlyValue(K)`, 64 doubles (every
+//       file of one size). Flushes, then prints `stored N` and, last, `wrong W`.
+//
 // MAXDISK is a byte count (the directory-wide budget); absent, the directory is unbounded.
 #if canImport(Glibc)
     import Glibc
@@ -101,12 +107,18 @@ func isOverwriteValue(_ value: [Double], of i: Int) -> Bool {
     return value == overwriteValue(i, round: round)
 }
 
+/// The value of key `i` in `costly`: 64 doubles, so that every spill file has one size.
+func costlyValue(_ i: Int) -> [Double] {
+    (0..<64).map { Double(i * 64 + $0) }
+}
+
 func usage(_ message: String) -> Never {
     printError("memo-worker: \(message)")
     printError(
         "usage: memo-worker write DIR N [MAXDISK] | read DIR N | "
             + "churn DIR SEED STEPS MAXDISK | compute DIR KEYS SLEEP_MS [MAXDISK] | "
-            + "overwrite DIR KEYS LATENCY_MS | read-overwritten DIR KEYS")
+            + "overwrite DIR KEYS LATENCY_MS | read-overwritten DIR KEYS | "
+            + "costly DIR FIRST COUNT SLEEP_MS MAXDISK lru|cost")
     exit(2)
 }
 
@@ -117,12 +129,16 @@ func integer(_ arguments: [String], _ position: Int, _ name: String) -> Int {
     return value
 }
 
-func openCache(_ directory: String, maxMemory: ByteCount, maxDisk: Int?) -> SpillingCache {
+func openCache(
+    _ directory: String, maxMemory: ByteCount, maxDisk: Int?,
+    eviction: DiskEviction = .leastRecentlyUsed
+) -> SpillingCache {
     var configuration = CacheConfiguration()
     configuration.directory = directory
     configuration.persistent = true
     configuration.maxMemory = maxMemory
     configuration.maxDisk = maxDisk.map { ByteCount($0) }
+    configuration.diskEviction = eviction
     do {
         return try SpillingCache(configuration)
     } catch {
@@ -220,6 +236,29 @@ case "compute":
         }
     }
     print("failures \(cache.stats.failures)")
+    print("wrong \(wrong)")
+
+case "costly":
+    let first = integer(arguments, 2, "FIRST")
+    let count = integer(arguments, 3, "COUNT")
+    let sleepMilliseconds = integer(arguments, 4, "SLEEP_MS")
+    let maxDisk = integer(arguments, 5, "MAXDISK")
+    guard arguments.count > 6, ["lru", "cost"].contains(arguments[6]) else {
+        usage("EVICTION must be lru or cost")
+    }
+    let cache = openCache(
+        directory, maxMemory: .megabytes(1), maxDisk: maxDisk,
+        eviction: arguments[6] == "cost" ? .costAware : .leastRecentlyUsed)
+    var wrong = 0
+    for i in first..<(first + count) {
+        let value = cache.value(forKey: CacheKey(hashing: "costly", i)) { () -> [Double] in
+            if sleepMilliseconds > 0 { usleep(UInt32(sleepMilliseconds) * 1_000) }
+            return costlyValue(i)
+        }
+        if value != costlyValue(i) { wrong += 1 }
+    }
+    cache.flush()
+    print("stored \(count)")
     print("wrong \(wrong)")
 
 case "refresh":

@@ -87,8 +87,9 @@ public enum DiskEviction: Sendable, Equatable {
     /// 1997) on each result's measured compute time. Each result on disk has the priority
     /// `L + uses × computeTime / bytes`, set when it is stored or used; the lowest goes
     /// first, and `L` rises to each evicted priority, so results not used for a long time
-    /// go in the end however expensive they were. Not yet for persistent directories
-    /// (``CacheConfigurationError/costAwareNotPersistent``).
+    /// go in the end however expensive they were. In a persistent directory the index keeps
+    /// each entry's cost, use count and priority, and `L`, so the rule holds across
+    /// reopening and for every process sharing the directory.
     case costAware
 }
 
@@ -99,17 +100,9 @@ public enum CacheConfigurationError: Error, Sendable, Equatable, CustomStringCon
     @available(*, deprecated, message: "persistent caches are supported; this is never thrown")
     case persistenceNotSupported
 
-    /// `diskEviction = .costAware` with `persistent = true`: a persistent directory's
-    /// index evicts for the whole directory, by least recent use only, in this release.
-    case costAwareNotPersistent
-
     /// A sentence saying what was wrong and what is accepted.
     public var description: String {
         switch self {
-        case .costAwareNotPersistent:
-            return "diskEviction = .costAware needs a cache of its own spill files: set "
-                + "`persistent = false`, or keep `.leastRecentlyUsed` for a persistent directory"
-
         case .persistenceNotSupported:
             return "persistent caches are not supported yet: set `persistent = false` "
                 + "(spill files then live as long as the process)"

@@ -61,6 +61,7 @@ extension CacheState {
             preconditionFailure("removing a freed slot")
         }
         table.remove(node.key, at: node.position)
+        functionBytes[Int(node.function)].computeMicroseconds -= UInt64(node.cost)
         if !refreshRetries.isEmpty { refreshRetries[node.key] = nil }
         nodes[slot].tier = .free
         freeSlots.append(slot)
@@ -75,6 +76,7 @@ extension CacheState {
     }
 
     mutating func allocate(_ node: Node) -> Int {
+        functionBytes[Int(node.function)].computeMicroseconds += UInt64(node.cost)
         if let slot = freeSlots.popLast() {
             nodes[slot] = node
             return slot
@@ -96,7 +98,8 @@ extension CacheState {
         SpillJob(
             key: nodes[slot].key, generation: nodes[slot].generation, value: value,
             function: functions[Int(nodes[slot].function)],
-            storedAt: .nanoseconds(storedAt(slot)))
+            storedAt: .nanoseconds(storedAt(slot)), cost: .microseconds(nodes[slot].cost),
+            uses: max(Int(nodes[slot].uses), 1))
     }
 
     /// Applies a stripe's buffered touches, oldest first.

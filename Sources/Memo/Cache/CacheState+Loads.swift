@@ -56,6 +56,7 @@ extension CacheState {
     mutating func adopt(
         _ value: any Spillable, charge: Int, forKey key: CacheKey, generation: UInt64,
         fileBytes: Int, function: StoredFunction, storedAt: Duration, now: Duration,
+        cost: Duration = .zero, uses: Int = 1,
         replacing: Bool = false, jobs: inout [SpillJob], removals: inout [UInt64: CacheKey]
     ) {
         recordHit(fromDisk: true)
@@ -71,7 +72,7 @@ extension CacheState {
             generation: generation,
             lastAccess: clock, charge: charge, fileBytes: fileBytes, previous: -1, next: -1,
             position: 0, function: id, tier: fits ? .memory : .disk,
-            file: .kept)
+            file: .kept, uses: UInt16(clamping: uses), cost: Self.costMicroseconds(cost))
         let slot = allocate(node)
         setPriority(slot)
         nodes[slot].position = table.insert(

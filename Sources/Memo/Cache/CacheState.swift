@@ -86,6 +86,10 @@ struct CacheState {
         /// When the value was stored, on the cache's clock: a persistent directory's index
         /// records the value's age from it.
         var storedAt: Duration
+        /// What computing the value cost, and the uses counted so far: a persistent
+        /// directory's index keeps them for cost-aware eviction.
+        var cost: Duration = .zero
+        var uses = 1
 
         /// The name of the file this job writes.
         var fileName: String { SpillDirectory.fileName(for: key, generation: generation) }
@@ -168,6 +172,9 @@ struct CacheState {
     struct FunctionBytes: Equatable {
         var memory = 0
         var disk = 0
+        /// The compute time of the entries held (memory and disk), in microseconds: what
+        /// recomputing them all would cost.
+        var computeMicroseconds: UInt64 = 0
     }
 
     init(

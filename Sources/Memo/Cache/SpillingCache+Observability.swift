@@ -5,13 +5,26 @@ import Synchronization
 extension SpillingCache {
     /// Bytes each function (name and version) holds in this cache, in memory and in the
     /// spill files the cache knows of ("" for values stored directly).
-    var bytesByFunction: [StoredFunction: (memory: Int, disk: Int)] {
-        let (functions, bytes) = state.withTrackedLock { ($0.functions, $0.functionBytes) }
-        var result: [StoredFunction: (memory: Int, disk: Int)] = [:]
-        for (function, held) in zip(functions, bytes) {
-            result[function] = (held.memory, held.disk)
+    var bytesByFunction: [StoredFunction: FunctionHoldings] {
+        let (functions, bytes, quotas) = state.withTrackedLock {
+            ($0.functions, $0.functionBytes, $0.quotas.mapValues(\.bytes))
+        }
+        var result: [StoredFunction: FunctionHoldings] = [:]
+        for (id, (function, held)) in zip(functions, bytes).enumerated() {
+            result[function] = FunctionHoldings(
+                memory: held.memory, disk: held.disk,
+                computeTime: .microseconds(held.computeMicroseconds),
+                memoryQuota: quotas[Int32(id)])
         }
         return result
+    }
+
+    /// What one function's entries hold in this cache.
+    struct FunctionHoldings {
+        var memory = 0
+        var disk = 0
+        var computeTime = Duration.zero
+        var memoryQuota: Int?
     }
 
     /// Counts a failure that its caller logs itself.

@@ -61,9 +61,6 @@ public final class SpillingCache: Sendable {
     ///   directory, belongs to another user or cannot be created; ``SpillIndexError`` when
     ///   a persistent directory's index is from a newer release or cannot be opened.
     public init(_ configuration: CacheConfiguration = CacheConfiguration()) throws {
-        if configuration.persistent, configuration.diskEviction == .costAware {
-            throw CacheConfigurationError.costAwareNotPersistent
-        }
         self.configuration = configuration
         self.fileSystem = configuration.fileSystem
         self.clock = configuration.clock

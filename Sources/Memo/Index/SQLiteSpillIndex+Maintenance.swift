@@ -26,6 +26,8 @@ extension SQLiteSpillIndex {
         /// The earliest and latest last use of its entries, since the Unix epoch.
         package var oldestUse: Duration
         package var newestUse: Duration
+        /// The compute time its entries hold: what recomputing all of them would cost.
+        package var computeTime: Duration = .zero
     }
 
     /// A summary per function, by name: one pass over the entries, in SQLite.
@@ -33,7 +35,8 @@ extension SQLiteSpillIndex {
         try withConnection { connection throws(SpillIndexError) in
             let statement = try connection.statement(
                 """
-                SELECT function, version, COUNT(*), SUM(size), MIN(used_at), MAX(used_at)
+                SELECT function, version, COUNT(*), SUM(size), MIN(used_at), MAX(used_at),
+                    SUM(cost)
                 FROM entries GROUP BY function, version ORDER BY function, version
                 """)
             var summaries: [FunctionSummary] = []
@@ -44,7 +47,9 @@ extension SQLiteSpillIndex {
                 let bytes = Int(statement.int64(3))
                 let oldest = Duration.milliseconds(statement.int64(4))
                 let newest = Duration.milliseconds(statement.int64(5))
+                let computeTime = Duration.microseconds(statement.int64(6))
                 if summaries.last?.function == function {
+                    summaries[summaries.count - 1].computeTime += computeTime
                     summaries[summaries.count - 1].versions.append(version)
                     summaries[summaries.count - 1].entries += entries
                     summaries[summaries.count - 1].bytes += bytes
@@ -56,7 +61,8 @@ extension SQLiteSpillIndex {
                     summaries.append(
                         FunctionSummary(
                             function: function, versions: [version], entries: entries,
-                            bytes: bytes, oldestUse: oldest, newestUse: newest))
+                            bytes: bytes, oldestUse: oldest, newestUse: newest,
+                            computeTime: computeTime))
                 }
             }
             return summaries

@@ -1,23 +1,32 @@
-/// One transaction of `apply(_:maxBytes:owner:)`: the changes in
+/// One transaction of `apply(_:maxBytes:eviction:owner:)`: the changes in
 /// order, then eviction to the byte budget, then the reservations of every file left
 /// without an entry.
 extension SQLiteSpillIndex {
     static func apply(
-        _ changes: [SpillIndexChange], maxBytes: Int?, owner: Int32,
+        _ changes: [SpillIndexChange], maxBytes: Int?, eviction: DiskEviction, owner: Int32,
         on connection: SQLiteConnection
     ) throws(SpillIndexError) -> SpillIndexOutcome {
-        var clock = try totalsRow(connection).clock
+        let totals = try totalsRow(connection)
+        var clock = totals.clock
         var obsolete: [String] = []
         for change in changes {
-            try apply(change, clock: &clock, obsolete: &obsolete, on: connection)
+            try apply(
+                change, clock: &clock, inflation: totals.inflation, obsolete: &obsolete,
+                on: connection)
         }
         let setClock = try connection.statement("UPDATE totals SET clock = ?1 WHERE id = 0")
         setClock.bind(1, Int64(clock))
         try setClock.run()
 
-        let evicted = try maxBytes.map { maxBytes throws(SpillIndexError) in
-            try evict(toFit: maxBytes, on: connection)
-        } ?? []
+        var evicted: [SpillIndexEntry] = []
+        if let maxBytes {
+            switch eviction {
+            case .leastRecentlyUsed: evicted = try evict(toFit: maxBytes, on: connection)
+            case .costAware:
+                evicted = try evictByCost(
+                    toFit: maxBytes, inflation: totals.inflation, on: connection)
+            }
+        }
         for file in obsolete + evicted.map(\.fileName) {
             try reserve(file, owner: owner, on: connection)
         }
@@ -29,21 +38,26 @@ extension SQLiteSpillIndex {
 
     /// Applies one change; the files it leaves without an entry go to `obsolete`.
     private static func apply(
-        _ change: SpillIndexChange, clock: inout UInt64, obsolete: inout [String],
-        on connection: SQLiteConnection
+        _ change: SpillIndexChange, clock: inout UInt64, inflation: Double,
+        obsolete: inout [String], on connection: SQLiteConnection
     ) throws(SpillIndexError) {
         switch change {
         case .insert(let entry):
             clock += 1
-            try insert(entry, recency: clock, obsolete: &obsolete, on: connection)
+            try insert(
+                entry, recency: clock, inflation: inflation, obsolete: &obsolete, on: connection)
         case .touch(let key, let fileName, let time):
             clock += 1
+            // A use: one more, and the priority of the new count at today's inflation.
             let touch = try connection.statement(
-                "UPDATE entries SET used_at = ?1, recency = ?2 WHERE key = ?3 AND file = ?4")
+                "UPDATE entries SET used_at = ?1, recency = ?2, uses = uses + 1, "
+                    + "priority = ?5 + (uses + 1) * CAST(cost AS REAL) / max(size, 1) "
+                    + "WHERE key = ?3 AND file = ?4")
             touch.bind(1, time.indexMilliseconds)
             touch.bind(2, Int64(clock))
             touch.bind(3, key)
             touch.bind(4, fileName)
+            touch.bind(5, inflation)
             try touch.run()
         case .remove(let key, let fileName):
             guard let old = try file(of: key, on: connection),
@@ -65,7 +79,7 @@ extension SQLiteSpillIndex {
     /// Inserts `entry` at `recency`, replacing the key's entry (whose file, if another,
     /// goes to `obsolete`).
     private static func insert(
-        _ entry: SpillIndexEntry, recency: UInt64, obsolete: inout [String],
+        _ entry: SpillIndexEntry, recency: UInt64, inflation: Double, obsolete: inout [String],
         on connection: SQLiteConnection
     ) throws(SpillIndexError) {
         if let old = try file(of: entry.key, on: connection) {
@@ -75,8 +89,8 @@ extension SQLiteSpillIndex {
             try deleteEntry(entry.key, on: connection)
         }
         let insert = try connection.statement(
-            "INSERT INTO entries (\(columns)) "
-                + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+            "INSERT INTO entries (\(columns), priority) "
+                + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
         insert.bind(1, entry.key)
         insert.bind(2, entry.function)
         insert.bind(3, Int64(entry.version))
@@ -86,6 +100,11 @@ extension SQLiteSpillIndex {
         insert.bind(7, entry.storedAt.indexMilliseconds)
         insert.bind(8, entry.lastUsedAt.indexMilliseconds)
         insert.bind(9, Int64(recency))
+        let cost = entry.cost.indexMicroseconds
+        let uses = max(entry.uses, 1)
+        insert.bind(10, cost)
+        insert.bind(11, Int64(uses))
+        insert.bind(12, inflation + Double(uses) * Double(cost) / Double(max(entry.size, 1)))
         try insert.run()
     }
 
@@ -114,6 +133,39 @@ extension SQLiteSpillIndex {
         }
         while try select.step() { obsolete.append(select.string(0)) }
         try delete.run()
+    }
+
+    /// Deletes the entries of lowest priority (of equal ones, the least recently used)
+    /// while the total exceeds `maxBytes`, a page at a time from the priority index, and
+    /// raises the inflation to the last one's priority. The priorities of the entries left
+    /// do not change with it: each is set at its own insert or touch.
+    private static func evictByCost(
+        toFit maxBytes: Int, inflation: Double, on connection: SQLiteConnection
+    ) throws(SpillIndexError) -> [SpillIndexEntry] {
+        var evicted: [SpillIndexEntry] = []
+        var bytes = try totalsRow(connection).bytes
+        var inflation = inflation
+        while bytes > maxBytes {
+            let lowest = try connection.statement(
+                "SELECT \(columns), priority FROM entries ORDER BY priority, recency LIMIT 64")
+            var page: [(entry: SpillIndexEntry, priority: Double)] = []
+            while try lowest.step() {
+                if let entry = entry(lowest) { page.append((entry, lowest.double(11))) }
+            }
+            guard !page.isEmpty else { break }
+            for (entry, priority) in page where bytes > maxBytes {
+                try deleteEntry(entry.key, on: connection)
+                bytes -= entry.size
+                inflation = max(inflation, priority)
+                evicted.append(entry)
+            }
+        }
+        guard !evicted.isEmpty else { return [] }
+        let setInflation = try connection.statement(
+            "UPDATE totals SET inflation = ?1 WHERE id = 0")
+        setInflation.bind(1, inflation)
+        try setInflation.run()
+        return evicted
     }
 
     /// Deletes least recently used entries while the total exceeds `maxBytes`, a page at a

@@ -20,8 +20,10 @@ import Synchronization
 /// entries (this library in any process, or the `memo` tool) and O(1) to read. Every value
 /// in a statement is bound, never spliced into SQL text.
 package final class SQLiteSpillIndex: SpillIndex {
-    /// The format of the tables, in `PRAGMA user_version`.
-    package static let formatVersion = 1
+    /// The format of the tables, in `PRAGMA user_version`: 1, the entries and their recency;
+    /// 2, each entry's compute cost, use count and cost-aware priority, and the directory's
+    /// inflation (an index of format 1 is brought to 2 when opened for writing).
+    package static let formatVersion = 2
     /// The index's file name in a persistent directory.
     package static let fileName = "memo-index.sqlite"
 
@@ -88,11 +90,18 @@ package final class SQLiteSpillIndex: SpillIndex {
             throw SpillIndexError.newerFormat(found: found, supported: Self.formatVersion)
         }
         if found < Self.formatVersion {
-            guard !readOnly else { throw SpillIndexError.unusable("the index has no tables") }
+            guard !readOnly else {
+                throw SpillIndexError.unusable(
+                    found == 0
+                        ? "the index has no tables"
+                        : "the index has format version \(found), to be brought to "
+                            + "\(Self.formatVersion) by a process that may write to it")
+            }
             try connection.writeTransaction { () throws(SpillIndexError) in
                 // Another process may have created the tables since we looked.
-                guard try userVersion(connection) < Self.formatVersion else { return }
-                try connection.execute(Self.schema)
+                let found = try userVersion(connection)
+                guard found < Self.formatVersion else { return }
+                try Self.migrate(from: found, on: connection)
                 try connection.execute("PRAGMA user_version = \(Self.formatVersion)")
             }
         }
@@ -123,8 +132,30 @@ package final class SQLiteSpillIndex: SpillIndex {
         _ = consume idle
     }
 
-    /// The tables: entries keyed by the key's 16 bytes, ordered for eviction by recency;
-    /// totals and the recency clock in one row, kept by triggers.
+    /// Brings the tables from format `found` (0: none) to ``formatVersion``, in the
+    /// caller's transaction: each format's statements in turn, so a new directory and an
+    /// old one end with the same tables.
+    static func migrate(from found: Int, on connection: SQLiteConnection)
+        throws(SpillIndexError)
+    {
+        if found < 1 { try connection.execute(schema) }
+        if found < 2 { try connection.execute(costs) }
+    }
+
+    /// Format 2: each entry's compute cost (microseconds), the uses the directory saw, and
+    /// its GreedyDual-Size-Frequency priority (`inflation + uses × cost / size`, set at each
+    /// insert and touch), indexed for eviction; the directory's inflation in the totals row.
+    /// Entries of format 1 get cost 0: nothing known, so the cheapest to recompute.
+    static let costs = """
+        ALTER TABLE entries ADD COLUMN cost INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE entries ADD COLUMN uses INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE entries ADD COLUMN priority REAL NOT NULL DEFAULT 0;
+        CREATE INDEX IF NOT EXISTS entries_by_priority ON entries (priority, recency);
+        ALTER TABLE totals ADD COLUMN inflation REAL NOT NULL DEFAULT 0;
+        """
+
+    /// The tables of format 1: entries keyed by the key's 16 bytes, ordered for eviction by
+    /// recency; totals and the recency clock in one row, kept by triggers.
     static let schema = """
         CREATE TABLE IF NOT EXISTS entries (
             key BLOB PRIMARY KEY NOT NULL,
@@ -162,7 +193,7 @@ package final class SQLiteSpillIndex: SpillIndex {
         """
 
     static let columns =
-        "key, function, version, value_type, file, size, stored_at, used_at, recency"
+        "key, function, version, value_type, file, size, stored_at, used_at, recency, cost, uses"
 
     package func entry(forKey key: CacheKey) throws -> SpillIndexEntry? {
         try withConnection { connection throws(SpillIndexError) in
@@ -205,10 +236,17 @@ package final class SQLiteSpillIndex: SpillIndex {
     package func apply(_ changes: [SpillIndexChange], maxBytes: Int?, owner: Int32) throws
         -> SpillIndexOutcome
     {
+        try apply(changes, maxBytes: maxBytes, eviction: .leastRecentlyUsed, owner: owner)
+    }
+
+    package func apply(
+        _ changes: [SpillIndexChange], maxBytes: Int?, eviction: DiskEviction, owner: Int32
+    ) throws -> SpillIndexOutcome {
         guard !readOnly else { throw SpillIndexError.writeFailed("the index is open read-only") }
         return try withConnection { connection throws(SpillIndexError) in
             try connection.writeTransaction { () throws(SpillIndexError) in
-                try Self.apply(changes, maxBytes: maxBytes, owner: owner, on: connection)
+                try Self.apply(
+                    changes, maxBytes: maxBytes, eviction: eviction, owner: owner, on: connection)
             }
         }
     }
@@ -244,12 +282,15 @@ package final class SQLiteSpillIndex: SpillIndex {
     }
 
     static func totalsRow(_ connection: SQLiteConnection)
-        throws(SpillIndexError) -> (entries: Int, bytes: Int, clock: UInt64)
+        throws(SpillIndexError) -> (entries: Int, bytes: Int, clock: UInt64, inflation: Double)
     {
         let select = try connection.statement(
-            "SELECT entries, bytes, clock FROM totals WHERE id = 0")
+            "SELECT entries, bytes, clock, inflation FROM totals WHERE id = 0")
         guard try select.step() else { throw .unusable("the totals row is missing") }
-        return (Int(select.int64(0)), Int(select.int64(1)), UInt64(select.int64(2)))
+        return (
+            Int(select.int64(0)), Int(select.int64(1)), UInt64(select.int64(2)),
+            select.double(3)
+        )
     }
 
     private static func totals(_ connection: SQLiteConnection)
@@ -273,7 +314,8 @@ package final class SQLiteSpillIndex: SpillIndex {
             key: key, function: row.string(1), version: Int(row.int64(2)),
             valueType: UInt64(bitPattern: row.int64(3)), fileName: row.string(4),
             size: Int(row.int64(5)), storedAt: .milliseconds(row.int64(6)),
-            lastUsedAt: .milliseconds(row.int64(7)), recency: UInt64(row.int64(8)))
+            lastUsedAt: .milliseconds(row.int64(7)), recency: UInt64(row.int64(8)),
+            cost: .microseconds(row.int64(9)), uses: Int(row.int64(10)))
     }
 
     // MARK: Connections

@@ -32,6 +32,16 @@ public protocol SpillIndex: Sendable {
     func apply(_ changes: [SpillIndexChange], maxBytes: Int?, owner: Int32) throws
         -> SpillIndexOutcome
 
+    /// Applies `changes` as ``apply(_:maxBytes:owner:)`` does, then deletes entries in the
+    /// order `eviction` gives while the total size exceeds `maxBytes`: least recently used
+    /// first, or with ``DiskEviction/costAware`` lowest GreedyDual-Size-Frequency priority
+    /// first (`L + uses × cost / size`, `L` rising to each evicted priority and kept by the
+    /// index). The default evicts least recently used whatever `eviction` says: an index
+    /// that keeps no costs cannot do otherwise.
+    func apply(
+        _ changes: [SpillIndexChange], maxBytes: Int?, eviction: DiskEviction, owner: Int32
+    ) throws -> SpillIndexOutcome
+
     /// The entry count and payload bytes, O(1).
     func totals() throws -> SpillIndexTotals
 
@@ -51,6 +61,13 @@ public protocol SpillIndex: Sendable {
 }
 
 extension SpillIndex {
+    /// Applies `changes` and evicts least recently used first (an index without costs).
+    public func apply(
+        _ changes: [SpillIndexChange], maxBytes: Int?, eviction: DiskEviction, owner: Int32
+    ) throws -> SpillIndexOutcome {
+        try apply(changes, maxBytes: maxBytes, owner: owner)
+    }
+
     /// The versions of `function`, from ``allEntries()``.
     public func versions(ofFunction function: String) throws -> [Int] {
         Set(try allEntries().filter { $0.function == function }.map(\.version)).sorted()
@@ -78,11 +95,18 @@ public struct SpillIndexEntry: Sendable, Equatable {
     /// The directory's recency counter at the last use: larger is more recent. Assigned by
     /// the index; ignored in an ``SpillIndexChange/insert(_:)``.
     public var recency: UInt64
+    /// What the value cost to compute, on the storing cache's clock (whole microseconds
+    /// are kept; zero when unknown, as for entries rebuilt from their files).
+    public var cost: Duration
+    /// How many times the directory saw the value used: its store, then each read from
+    /// disk by any process. Counted by the index from the inserted value.
+    public var uses: Int
 
     /// An entry; `recency` is assigned by the index when it is inserted.
     public init(
         key: CacheKey, function: String, version: Int, valueType: UInt64, fileName: String,
-        size: Int, storedAt: Duration, lastUsedAt: Duration, recency: UInt64 = 0
+        size: Int, storedAt: Duration, lastUsedAt: Duration, recency: UInt64 = 0,
+        cost: Duration = .zero, uses: Int = 1
     ) {
         self.key = key
         self.function = function
@@ -93,6 +117,8 @@ public struct SpillIndexEntry: Sendable, Equatable {
         self.storedAt = storedAt
         self.lastUsedAt = lastUsedAt
         self.recency = recency
+        self.cost = cost
+        self.uses = uses
     }
 }
 
@@ -150,7 +176,7 @@ public struct SpillIndexOutcome: Sendable, Equatable {
     public var totals: SpillIndexTotals
     /// Files that no entry refers to any more: replaced or removed entries' files.
     public var obsoleteFiles: [String]
-    /// Entries deleted to bring the total under `maxBytes`, least recently used first.
+    /// Entries deleted to bring the total under `maxBytes`, in the order they went.
     public var evicted: [SpillIndexEntry]
 
     /// An outcome.

@@ -3,15 +3,18 @@ extension Memo {
     /// totals.
     ///
     /// ```
-    /// function  calls  hits  misses  hit rate  from disk  computing   saved    memory       disk  missed because
-    /// spectrum     72    48      24     66.7%         24     938 ms  1.88 s  95.64 KB  199.10 KB  new key 20, evicted 4
+    /// function  calls  hits  misses  hit rate  from disk  computing   saved    held    memory       disk  missed because
+    /// spectrum     72    48      24     66.7%         24     938 ms  1.88 s  938 ms  95.64 KB  199.10 KB  new key 20, evicted 4
     /// ```
     ///
     /// `hits` counts hits from memory, from disk (`from disk`) and, with a shared tier,
     /// from the tier (`from tier`, a column shown only then); `computing` is the time
     /// spent running the body; `saved` estimates what the hits spared: the average
-    /// computation time times the hits. `memory` and `disk` are the bytes the function's
-    /// entries hold in this cache. `missed because` breaks the misses down by
+    /// computation time times the hits; `held` is the compute time of the results the cache
+    /// holds for it (memory and disk: what recomputing them would cost). `memory` and `disk`
+    /// are the bytes the function's entries hold in this cache; a function given
+    /// `maxMemory:` shows its quota beside them (`quota`, a column shown only when some
+    /// function has one). `missed because` breaks the misses down by
     /// ``MissReason``. A function with a ``Freshness`` that served stale results adds
     /// `freshness` (a column shown only then): its stale hits, refreshes, failed refreshes
     /// and stale-on-error hits, where not zero. ``reportRecords()`` returns the same
@@ -22,13 +25,15 @@ extension Memo {
         let sharing = context.cache.shared != nil
         let reports = reportRecords(context)
         let refreshing = reports.contains { !freshnessSummary($0).isEmpty }
-        var rows = [
-            [
-                "function", "calls", "hits", "misses", "hit rate", "from disk",
-            ] + (sharing ? ["from tier"] : []) + [
-                "computing", "saved", "memory", "disk",
-            ] + (refreshing ? ["freshness"] : []) + ["missed because"]
-        ]
+        let quotas = reports.contains { $0.memoryQuota != nil }
+        var heading = ["function", "calls", "hits", "misses", "hit rate", "from disk"]
+        if sharing { heading.append("from tier") }
+        heading += ["computing", "saved", "held", "memory"]
+        if quotas { heading.append("quota") }
+        heading.append("disk")
+        if refreshing { heading.append("freshness") }
+        heading.append("missed because")
+        var rows = [heading]
         for report in reports {
             let name =
                 report.version == 0 ? report.function : "\(report.function) v\(report.version)"
@@ -36,16 +41,20 @@ extension Memo {
                 let count = report.misses[reason] ?? 0
                 return count > 0 ? "\(reason) \(count)" : nil
             }
-            rows.append(
-                [
-                    name, "\(report.calls)", "\(report.hits)", "\(report.missCount)",
-                    percentage(report.hits, of: report.calls), "\(report.diskHits)",
-                ] + (sharing ? ["\(report.sharedHits)"] : []) + [
-                    formatDuration(report.computeTime), formatDuration(report.timeSaved),
-                    "\(ByteCount(report.memoryBytes))", "\(ByteCount(report.diskBytes))",
-                ] + (refreshing ? [freshnessSummary(report).nonEmpty ?? "-"] : []) + [
-                    reasons.isEmpty ? "-" : reasons.joined(separator: ", ")
-                ])
+            var row = [
+                name, "\(report.calls)", "\(report.hits)", "\(report.missCount)",
+                percentage(report.hits, of: report.calls), "\(report.diskHits)",
+            ]
+            if sharing { row.append("\(report.sharedHits)") }
+            row += [
+                formatDuration(report.computeTime), formatDuration(report.timeSaved),
+                formatDuration(report.computeTimeHeld), "\(ByteCount(report.memoryBytes))",
+            ]
+            if quotas { row.append(report.memoryQuota.map { "\($0)" } ?? "-") }
+            row.append("\(ByteCount(report.diskBytes))")
+            if refreshing { row.append(freshnessSummary(report).nonEmpty ?? "-") }
+            row.append(reasons.isEmpty ? "-" : reasons.joined(separator: ", "))
+            rows.append(row)
         }
         let stats = context.cache.stats
         var lines = alignedTable(rows)
@@ -81,16 +90,16 @@ extension Memo {
 
     static func reportRecords(_ context: MemoContext) -> [FunctionReport] {
         let bytes = context.cache.bytesByFunction
-        return context.records.map { report(of: $0, held: bytes[$0.function] ?? (0, 0)) }
+        return context.records.map { report(of: $0, held: bytes[$0.function] ?? .init()) }
     }
 
     /// The report of one function's record in `context`.
     static func report(of record: FunctionRecord, in context: MemoContext) -> FunctionReport {
-        report(of: record, held: context.cache.bytesByFunction[record.function] ?? (0, 0))
+        report(of: record, held: context.cache.bytesByFunction[record.function] ?? .init())
     }
 
     private static func report(
-        of record: FunctionRecord, held: (memory: Int, disk: Int)
+        of record: FunctionRecord, held: SpillingCache.FunctionHoldings
     ) -> FunctionReport {
         let counts = record.snapshot
         var misses: [MissReason: Int] = [:]
@@ -104,7 +113,8 @@ extension Memo {
             computeTime: counts.computeTime, timeSaved: counts.timeSaved,
             memoryBytes: held.memory, diskBytes: held.disk, staleHits: counts.staleHits,
             refreshes: counts.refreshes, refreshFailures: counts.refreshFailures,
-            staleOnErrorHits: counts.staleOnErrorHits)
+            staleOnErrorHits: counts.staleOnErrorHits, computeTimeHeld: held.computeTime,
+            memoryQuota: held.memoryQuota.map { ByteCount($0) })
     }
 
     /// Removes one memoized function's entries (every version), from memory and from
@@ -143,7 +153,7 @@ extension Memo {
     }
 
     /// A duration with three significant figures and a unit: "1.20 s", "12.3 ms", "950 µs".
-    static func formatDuration(_ duration: Duration) -> String {
+    package static func formatDuration(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let nanoseconds = Double(seconds) * 1e9 + Double(attoseconds) / 1e9
         let (value, unit): (Double, String) =

@@ -33,6 +33,12 @@ public struct FunctionReport: Sendable, Equatable {
     /// Computations past `expireAfter` that threw and returned the old result instead
     /// (`serveStaleOnError`; part of the hits).
     public var staleOnErrorHits: Int
+    /// The compute time of the results this cache holds for the function, in memory and on
+    /// disk: what recomputing them all would cost (each result's time from its
+    /// computation's start to its store, on the cache's clock).
+    public var computeTimeHeld: Duration
+    /// The function's memory quota (`Memo.function(…, maxMemory:)`), `nil` without one.
+    public var memoryQuota: ByteCount?
 
     /// Hits from memory, from disk and from the shared tier.
     public var hits: Int { memoryHits + diskHits + sharedHits }
@@ -47,7 +53,8 @@ public struct FunctionReport: Sendable, Equatable {
         sharedHits: Int = 0, misses: [MissReason: Int] = [:], computeTime: Duration = .zero,
         timeSaved: Duration = .zero, memoryBytes: Int = 0, diskBytes: Int = 0,
         staleHits: Int = 0, refreshes: Int = 0, refreshFailures: Int = 0,
-        staleOnErrorHits: Int = 0
+        staleOnErrorHits: Int = 0, computeTimeHeld: Duration = .zero,
+        memoryQuota: ByteCount? = nil
     ) {
         self.function = function
         self.version = version
@@ -65,5 +72,7 @@ public struct FunctionReport: Sendable, Equatable {
         self.refreshes = refreshes
         self.refreshFailures = refreshFailures
         self.staleOnErrorHits = staleOnErrorHits
+        self.computeTimeHeld = computeTimeHeld
+        self.memoryQuota = memoryQuota
     }
 }

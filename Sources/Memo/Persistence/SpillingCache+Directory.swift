@@ -95,8 +95,8 @@ extension SpillingCache {
                 value, charge: charge, forKey: key, generation: generation,
                 fileBytes: entry.size,
                 function: StoredFunction(name: entry.function, version: entry.version),
-                storedAt: now - age, now: now, replacing: replacing, jobs: &jobs,
-                removals: &removals)
+                storedAt: now - age, now: now, cost: entry.cost, uses: entry.uses + 1,
+                replacing: replacing, jobs: &jobs, removals: &removals)
         }
         finish(jobs: jobs, removals: removals)
         enqueue([.change(.touch(key: key, fileName: entry.fileName, at: wallNow), deleting: nil)])

@@ -246,7 +246,8 @@ extension SpillingCache {
         if !changes.isEmpty {
             do {
                 outcome = try persistence.index.apply(
-                    changes, maxBytes: persistence.maxDisk, owner: PersistentDirectory.processID)
+                    changes, maxBytes: persistence.maxDisk,
+                    eviction: configuration.diskEviction, owner: PersistentDirectory.processID)
             } catch {
                 abandonFailedTransaction(
                     error, reports: reports, jobs: jobs, outcomes: outcomes,
@@ -352,7 +353,8 @@ extension SpillingCache {
         return SpillIndexEntry(
             key: job.key, function: job.function.name, version: job.function.version,
             valueType: SpillFileFormat.typeFingerprint(of: ExistentialValue.heldType(of: job.value)),
-            fileName: job.fileName, size: size, storedAt: wallNow - age, lastUsedAt: wallNow)
+            fileName: job.fileName, size: size, storedAt: wallNow - age, lastUsedAt: wallNow,
+            cost: job.cost, uses: job.uses)
     }
 
     /// Writes the files of `jobs`, several at a time on the local disk: most of what a

@@ -20,6 +20,14 @@ extension Duration {
         return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 
+    /// Whole microseconds, as the index stores compute costs (negative ones as zero).
+    var indexMicroseconds: Int64 {
+        let (seconds, attoseconds) = components
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        guard !overflow else { return seconds < 0 ? 0 : .max }
+        return max(0, whole + attoseconds / 1_000_000_000_000)
+    }
+
     /// The wall-clock time now, since the Unix epoch: what the index records as stored and
     /// last-used times (recency itself is the index's counter, never a time).
     package static var sinceUnixEpoch: Duration {

@@ -26,6 +26,12 @@ enum HumanFormat {
         return milliseconds >= 0 ? "\(amount) ago" : "in \(amount)"
     }
 
+    /// A compute time with three significant figures, as `Memo.report()` writes them:
+    /// "1.20 s", "12.3 ms", "950 µs"; "-" for none (an entry whose cost is not known).
+    static func computeTime(_ time: Duration) -> String {
+        time == .zero ? "-" : Memo.formatDuration(time)
+    }
+
     /// A count with thousands separators: "100,000".
     static func count(_ value: Int) -> String {
         let digits = String(value.magnitude)

@@ -255,10 +255,10 @@ struct PersistentCacheTests {
         let connection = try SQLiteConnection(
             path: "\(path)/\(SQLiteSpillIndex.fileName)", create: false)
         try connection.execute("PRAGMA user_version = 99")
-        #expect(throws: SpillIndexError.newerFormat(found: 99, supported: 1)) {
+        #expect(throws: SpillIndexError.newerFormat(found: 99, supported: SQLiteSpillIndex.formatVersion)) {
             try SpillingCache(Self.configuration(path))
         }
-        #expect(SpillIndexError.newerFormat(found: 99, supported: 1).description.contains("newer"))
+        #expect(SpillIndexError.newerFormat(found: 99, supported: SQLiteSpillIndex.formatVersion).description.contains("newer"))
     }
 
     @Test("a corrupt file found through the index is a miss, removed and counted")

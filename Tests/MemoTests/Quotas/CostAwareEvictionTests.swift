@@ -83,17 +83,6 @@ struct CostAwareEvictionTests {
         }
     }
 
-    @Test("a persistent directory refuses cost-aware eviction, saying what is accepted")
-    func persistentRefused() {
-        var configuration = isolatedConfiguration()
-        configuration.persistent = true
-        configuration.diskEviction = .costAware
-        #expect(throws: CacheConfigurationError.costAwareNotPersistent) {
-            _ = try SpillingCache(configuration)
-        }
-        #expect("\(CacheConfigurationError.costAwareNotPersistent)".contains("persistent = false"))
-    }
-
     @Test("the entry's bookkeeping stays 80 bytes with a cost and a use count")
     func nodeSize() {
         #expect(MemoryLayout<CacheState.Node>.stride == 80)

@@ -11,6 +11,37 @@ private func result(_ function: Int, _ key: Int, size: Int) -> [UInt8] {
 
 @Suite("Per-function memory quotas", .serialized)
 struct MemoryQuotaTests {
+    @Test("the report shows each function's quota and the compute time its results hold")
+    func reportShowsQuotaAndHeldTime() throws {
+        try withIsolatedMemo { clock throws in
+            let slow = Memo.function(name: "slow", maxMemory: .megabytes(1)) {
+                (i: Int) -> [UInt8] in
+                clock.advance(by: .seconds(3))
+                return result(0, i, size: 100)
+            }
+            let quick = Memo.function(name: "quick") { (i: Int) -> [UInt8] in
+                clock.advance(by: .milliseconds(2))
+                return result(1, i, size: 100)
+            }
+            for i in 0..<4 { _ = slow(i) }
+            for i in 0..<5 { _ = quick(i) }
+            _ = slow(0)  // a hit holds nothing more
+            #expect(slow.stats.memoryQuota == .megabytes(1))
+            #expect(slow.stats.computeTimeHeld == .seconds(12))
+            #expect(quick.stats.memoryQuota == nil)
+            #expect(quick.stats.computeTimeHeld == .milliseconds(10))
+            let text = Memo.report()
+            let heading = try #require(text.split(separator: "\n").first)
+            #expect(heading.contains("held") && heading.contains("quota"), "\(text)")
+            let row = try #require(text.split(separator: "\n").first { $0.hasPrefix("slow") })
+            #expect(row.contains("12.0 s") && row.contains("1.00 MB"), "\(row)")
+            // Results that leave take their compute time with them.
+            Memo.clear(function: "slow")
+            #expect(slow.stats.computeTimeHeld == .zero)
+            #expect(quick.stats.computeTimeHeld == .milliseconds(10))
+        }
+    }
+
     @Test("a function with a 1 MB quota storing 10 MB leaves another function's results in memory")
     func quotaKeepsOthersInMemory() throws {
         try withIsolatedMemo { _ throws in

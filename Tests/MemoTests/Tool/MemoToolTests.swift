@@ -121,6 +121,49 @@ struct MemoToolTests {
         }
     }
 
+    @Test("list --sort cost: the most expensive to recompute first; stats sums the compute time held")
+    func costs() throws {
+        let directory = try ToolDirectory()
+        defer { directory.remove() }
+        let cache = try SpillingCache(directory.configuration())
+        let costs: [(String, Int, Duration)] = [
+            ("alpha", 0, .milliseconds(50)), ("alpha", 1, .seconds(2)), ("beta", 0, .milliseconds(300)),
+            ("beta", 1, .zero),
+        ]
+        for (function, n, cost) in costs {
+            cache.storeAny(
+                ToolDirectory.value(function, n), forKey: ToolDirectory.key(function, n),
+                function: StoredFunction(name: function, version: 1), cost: cost)
+        }
+        cache.flush()
+
+        let sorted = try memo("list", directory.path, "--sort", "cost", "--json")
+        #expect(sorted.status == 0, "\(sorted)")
+        let entries = try JSONDecoder().decode([ListRecord].self, from: Data(sorted.output.utf8))
+        #expect(
+            entries.map(\.key)
+                == [("alpha", 1), ("beta", 0), ("alpha", 0), ("beta", 1)].map {
+                    ToolDirectory.key($0.0, $0.1).hex
+                })
+        #expect(entries.map(\.computeSeconds) == [2, 0.3, 0.05, 0])
+        #expect(entries.allSatisfy { $0.uses == 1 })
+        let table = try memo("list", directory.path, "--sort", "cost")
+        #expect(table.lines.first?.contains("COMPUTE") == true, "\(table)")
+        #expect(table.lines.dropFirst().first?.contains(" 2.00 s ") == true, "\(table)")
+        #expect(table.lines.last?.contains(" - ") == true, "an unknown cost shows as -: \(table)")
+
+        let stats = try JSONDecoder().decode(
+            StatsRecord.self, from: Data(try memo("stats", directory.path, "--json").output.utf8))
+        #expect(abs((stats.functions["alpha"]?.computeSeconds ?? 0) - 2.05) < 1e-9)
+        #expect(stats.functions["beta"]?.computeSeconds == 0.3)
+        let people = try memo("stats", directory.path)
+        #expect(people.lines.contains { $0.hasPrefix("alpha ") && $0.contains(" 2.05 s ") }, "\(people)")
+
+        let bad = try memo("list", directory.path, "--sort", "price")
+        #expect(bad.status != 0)
+        #expect(bad.errors.contains("recency") && bad.errors.contains("cost"), "\(bad)")
+    }
+
     // MARK: verify
 
     @Test("a disk hit of an entry the process spilled itself records its use in the index")
@@ -655,6 +698,7 @@ struct StatsRecord: Decodable {
         var versions: [Int]
         var oldestUse: String
         var newestUse: String
+        var computeSeconds: Double
     }
 
     var directory: String
@@ -671,6 +715,8 @@ struct ListRecord: Decodable {
     var function: String
     var version: Int
     var bytes: Int
+    var computeSeconds: Double
+    var uses: Int
     var storedAt: String
     var lastUse: String
     var file: String
