@@ -69,7 +69,7 @@ final class StableEncoder {
             hasher.write(digest.low)
         } catch {
             hasher.markUnkeyable()
-            lastFailure.withLock { $0 = "\(Value.self): \(error)" }
+            lastFailure.withTrackedLock { $0 = "\(Value.self): \(error)" }
         }
     }
 
@@ -106,9 +106,9 @@ final class StableEncoder {
     /// The name hashed for `type`, computed once per type.
     static func typeName(_ type: Any.Type) -> String {
         let id = ObjectIdentifier(type)
-        if let known = typeNames.withLock({ $0[id] }) { return known }
+        if let known = typeNames.withTrackedLock({ $0[id] }) { return known }
         let name = stableName(String(reflecting: type))
-        typeNames.withLock { $0[id] = name }
+        typeNames.withTrackedLock { $0[id] = name }
         return name
     }
 

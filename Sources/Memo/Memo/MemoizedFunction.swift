@@ -93,7 +93,7 @@ final class MemoizedFunction: Sendable {
         record(in: context).record(.miss(.unkeyable), computeTime: nil)
         context.cache.countFailure()
         guard !loggedUnkeyable.exchange(true, ordering: .relaxed) else { return }
-        let why = StableEncoder.lastFailure.withLock { $0 } ?? "its encode(to:) threw"
+        let why = StableEncoder.lastFailure.withTrackedLock { $0 } ?? "its encode(to:) threw"
         context.cache.logger.warning(
             "a call of \(reportName) cannot be keyed, so it runs uncached (logged once)",
             metadata: ["function": "\(reportName)", "error": "\(why)"])

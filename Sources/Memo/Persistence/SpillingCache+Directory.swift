@@ -184,4 +184,18 @@ extension SpillingCache {
             pause = min(pause * 2, .milliseconds(50))
         }
     }
+
+    /// The index entry recording `job`'s file. Its stored time is when the value was
+    /// stored (the job's time on the cache's clock, `now` there), not when it was written:
+    /// a process reading the index measures the value's true age.
+    func indexEntry(
+        for job: CacheState.SpillJob, size: Int, at wallNow: Duration, now: Duration
+    ) -> SpillIndexEntry {
+        let age = max(.zero, now - job.storedAt)
+        return SpillIndexEntry(
+            key: job.key, function: job.function.name, version: job.function.version,
+            valueType: SpillFileFormat.typeFingerprint(of: ExistentialValue.heldType(of: job.value)),
+            fileName: job.fileName, size: size, storedAt: wallNow - age, lastUsedAt: wallNow,
+            cost: job.cost, uses: job.uses)
+    }
 }

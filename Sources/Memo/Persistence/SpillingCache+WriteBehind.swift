@@ -343,20 +343,6 @@ extension SpillingCache {
         }
     }
 
-    /// The index entry recording `job`'s file. Its stored time is when the value was
-    /// stored (the job's time on the cache's clock, `now` there), not when it was written:
-    /// a process reading the index measures the value's true age.
-    private func indexEntry(
-        for job: CacheState.SpillJob, size: Int, at wallNow: Duration, now: Duration
-    ) -> SpillIndexEntry {
-        let age = max(.zero, now - job.storedAt)
-        return SpillIndexEntry(
-            key: job.key, function: job.function.name, version: job.function.version,
-            valueType: SpillFileFormat.typeFingerprint(of: ExistentialValue.heldType(of: job.value)),
-            fileName: job.fileName, size: size, storedAt: wallNow - age, lastUsedAt: wallNow,
-            cost: job.cost, uses: job.uses)
-    }
-
     /// Writes the files of `jobs`, several at a time on the local disk: most of what a
     /// persistent store costs is the kernel creating and writing its file, which other
     /// cores can do meanwhile (scenario 10 of `make bench`). Results are in the order of
