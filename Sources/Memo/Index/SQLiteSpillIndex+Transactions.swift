@@ -20,12 +20,8 @@ extension SQLiteSpillIndex {
 
         var evicted: [SpillIndexEntry] = []
         if let maxBytes {
-            switch eviction {
-            case .leastRecentlyUsed: evicted = try evict(toFit: maxBytes, on: connection)
-            case .costAware:
-                evicted = try evictByCost(
-                    toFit: maxBytes, inflation: totals.inflation, on: connection)
-            }
+            evicted = try evict(
+                toFit: maxBytes, by: eviction, inflation: totals.inflation, on: connection)
         }
         for file in obsolete + evicted.map(\.fileName) {
             try reserve(file, owner: owner, on: connection)
@@ -135,22 +131,26 @@ extension SQLiteSpillIndex {
         try delete.run()
     }
 
-    /// Deletes the entries of lowest priority (of equal ones, the least recently used)
-    /// while the total exceeds `maxBytes`, a page at a time from the priority index, and
-    /// raises the inflation to the last one's priority. The priorities of the entries left
-    /// do not change with it: each is set at its own insert or touch.
-    private static func evictByCost(
-        toFit maxBytes: Int, inflation: Double, on connection: SQLiteConnection
+    /// Deletes entries in `eviction`'s order while the total exceeds `maxBytes`, a page at
+    /// a time from the table's index on that order (never a scan of the whole table), and
+    /// returns them: least recently used first, or lowest priority first (of equal ones,
+    /// the least recently used), raising the inflation to the last one's priority. The
+    /// priorities of the entries left do not change with it: each is set at its own insert
+    /// or touch.
+    private static func evict(
+        toFit maxBytes: Int, by eviction: DiskEviction, inflation: Double,
+        on connection: SQLiteConnection
     ) throws(SpillIndexError) -> [SpillIndexEntry] {
+        let order = eviction == .costAware ? "priority, recency" : "recency"
         var evicted: [SpillIndexEntry] = []
         var bytes = try totalsRow(connection).bytes
         var inflation = inflation
         while bytes > maxBytes {
-            let lowest = try connection.statement(
-                "SELECT \(columns), priority FROM entries ORDER BY priority, recency LIMIT 64")
+            let next = try connection.statement(
+                "SELECT \(columns), priority FROM entries ORDER BY \(order) LIMIT 64")
             var page: [(entry: SpillIndexEntry, priority: Double)] = []
-            while try lowest.step() {
-                if let entry = entry(lowest) { page.append((entry, lowest.double(11))) }
+            while try next.step() {
+                if let entry = entry(next) { page.append((entry, next.double(11))) }
             }
             guard !page.isEmpty else { break }
             for (entry, priority) in page where bytes > maxBytes {
@@ -160,35 +160,11 @@ extension SQLiteSpillIndex {
                 evicted.append(entry)
             }
         }
-        guard !evicted.isEmpty else { return [] }
+        guard eviction == .costAware, !evicted.isEmpty else { return evicted }
         let setInflation = try connection.statement(
             "UPDATE totals SET inflation = ?1 WHERE id = 0")
         setInflation.bind(1, inflation)
         try setInflation.run()
-        return evicted
-    }
-
-    /// Deletes least recently used entries while the total exceeds `maxBytes`, a page at a
-    /// time (never a scan of the whole table), and returns them.
-    private static func evict(toFit maxBytes: Int, on connection: SQLiteConnection)
-        throws(SpillIndexError) -> [SpillIndexEntry]
-    {
-        var evicted: [SpillIndexEntry] = []
-        var bytes = try totalsRow(connection).bytes
-        while bytes > maxBytes {
-            let oldest = try connection.statement(
-                "SELECT \(columns) FROM entries ORDER BY recency LIMIT 64")
-            var page: [SpillIndexEntry] = []
-            while try oldest.step() {
-                if let entry = entry(oldest) { page.append(entry) }
-            }
-            guard !page.isEmpty else { break }
-            for entry in page where bytes > maxBytes {
-                try deleteEntry(entry.key, on: connection)
-                bytes -= entry.size
-                evicted.append(entry)
-            }
-        }
         return evicted
     }
 }
