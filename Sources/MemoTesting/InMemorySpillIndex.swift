@@ -31,8 +31,7 @@ public final class InMemorySpillIndex: SpillIndex, ComputationLocking {
 
         /// `L + uses × cost / size`, in microseconds per byte, as the SQLite index has it.
         func priority(of entry: SpillIndexEntry) -> Double {
-            let cost = Double(max(0, entry.cost.components.seconds * 1_000_000
-                + entry.cost.components.attoseconds / 1_000_000_000_000))
+            let cost = Double(entry.cost.indexMicroseconds)
             return inflation + Double(entry.uses) * cost / Double(max(entry.size, 1))
         }
 
@@ -53,8 +52,7 @@ public final class InMemorySpillIndex: SpillIndex, ComputationLocking {
                 clock += 1
                 entry.recency = clock
                 entry.uses = max(entry.uses, 1)
-                entry.cost = .microseconds(entry.cost.components.seconds * 1_000_000
-                    + entry.cost.components.attoseconds / 1_000_000_000_000)
+                entry.cost = .microseconds(entry.cost.indexMicroseconds)
                 entries[entry.key] = entry
                 priorities[entry.key] = priority(of: entry)
                 bytes += entry.size

@@ -21,7 +21,7 @@ extension Duration {
     }
 
     /// Whole microseconds, as the index stores compute costs (negative ones as zero).
-    var indexMicroseconds: Int64 {
+    package var indexMicroseconds: Int64 {
         let (seconds, attoseconds) = components
         let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
         guard !overflow else { return seconds < 0 ? 0 : .max }
